@@ -1,0 +1,101 @@
+"""Every default and environment-variable name of ideogram_nb, in one place.
+
+Why one module: a default that lives in two places drifts. Modules import names from here;
+tests monkeypatch the environment, never these constants.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# --- environment variables ------------------------------------------------------------
+ENV_PROVIDER = "IDEOGRAM_NB_PROVIDER"
+ENV_HOME = "IDEOGRAM_NB_HOME"
+ENV_IDEOGRAM_KEY = "IDEOGRAM_API_KEY"
+ENV_AIHUBMIX_KEY = "AIHUBMIX_API_KEY"
+ENV_BASE_URL = "IDEOGRAM_NB_BASE_URL"
+
+# --- providers --------------------------------------------------------------------------
+PROVIDER_OFFLINE = "offline"
+PROVIDER_AIHUBMIX = "aihubmix"
+PROVIDER_IDEOGRAM = "ideogram"
+PROVIDER_REPLAY = "replay"
+PROVIDER_RECORD_OR_REPLAY = "record_or_replay"
+PROVIDERS = (
+    PROVIDER_OFFLINE,
+    PROVIDER_AIHUBMIX,
+    PROVIDER_IDEOGRAM,
+    PROVIDER_REPLAY,
+    PROVIDER_RECORD_OR_REPLAY,
+)
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """How to reach one provider: where, and which key authenticates there."""
+
+    name: str
+    base_url: str
+    key_env: str | None
+    auth_header: str = "Api-Key"
+
+
+PROVIDER_INFO: dict[str, ProviderInfo] = {
+    PROVIDER_AIHUBMIX: ProviderInfo(PROVIDER_AIHUBMIX, "https://aihubmix.com/ideogram", ENV_AIHUBMIX_KEY),
+    PROVIDER_IDEOGRAM: ProviderInfo(PROVIDER_IDEOGRAM, "https://api.ideogram.ai", ENV_IDEOGRAM_KEY),
+    # The simulator is reached through its transport; the host is never resolved.
+    PROVIDER_OFFLINE: ProviderInfo(PROVIDER_OFFLINE, "http://simulator.invalid", None),
+}
+
+#: The offline provider must still send a key: the simulator, like the service, refuses
+#: requests without one. This placeholder is not a secret.
+OFFLINE_PLACEHOLDER_KEY = "offline-simulator"
+
+OFFLINE_NOTICE = (
+    "ideogram_nb: no API key found, using the offline simulator (images are synthetic). "
+    f"Set {ENV_IDEOGRAM_KEY} or {ENV_AIHUBMIX_KEY} to use the real service."
+)
+
+# --- client -----------------------------------------------------------------------------
+#: The service blocks until images exist; QUALITY with 8 images can take a minute or more.
+DEFAULT_TIMEOUT_S = 180.0
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_MAX_RETRIES = 3
+#: Ideogram counts in-flight *images* per account, about 10 by default.
+DEFAULT_CONCURRENCY = 10
+RETRY_BASE_DELAY_S = 0.5
+RETRY_MAX_DELAY_S = 30.0
+#: Never wait longer than this for a server-given Retry-After.
+RETRY_AFTER_CAP_S = 120.0
+#: Refuse to download more than this per image (a misbehaving host cannot fill the disk).
+MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
+USER_AGENT = "ideogram_nb"
+
+# --- inputs -----------------------------------------------------------------------------
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_STYLE_REFERENCE_TOTAL_BYTES = 10 * 1024 * 1024
+MIN_MASK_COVERAGE = 0.10
+
+# --- history ----------------------------------------------------------------------------
+DEFAULT_HOME_DIRNAME = "ideogram_runs"
+HISTORY_DB_NAME = "history.sqlite"
+IMAGES_DIRNAME = "images"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# --- thumbnails (grids, exported notebooks) ---------------------------------------------
+THUMBNAIL_PX = 256
+THUMBNAIL_JPEG_QUALITY = 80
+EXPORT_THUMBNAIL_PX = 192
+EXPORT_THUMBNAIL_JPEG_QUALITY = 70
+
+# --- simulator --------------------------------------------------------------------------
+SIMULATOR_DEFAULT_PORT = 8765
+SIMULATOR_URL_TTL_S = 24 * 3600
+SIMULATOR_DEFAULT_INFLIGHT_LIMIT = None  # unlimited unless a test asks for it
+
+
+def home_dir() -> Path:
+    """The history folder: `IDEOGRAM_NB_HOME`, else `./ideogram_runs` beside the notebook."""
+    return Path(os.environ.get(ENV_HOME) or DEFAULT_HOME_DIRNAME)
