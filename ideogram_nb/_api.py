@@ -95,6 +95,19 @@ SEED_MAX = 2_147_483_647
 NUM_IMAGES_MAX = 8
 WEIGHT_MIN, WEIGHT_MAX = 1, 100  # image_weight, resemblance, detail
 
+# --- defaults and extra rules the specs need (read by specs, pricing and previews) ---------
+V3_DEFAULT_RENDERING_SPEED = "DEFAULT"
+V3_DEFAULT_ASPECT_RATIO = "1x1"
+LEGACY_DEFAULT_ASPECT_RATIO = "ASPECT_1_1"
+#: The spec history's `BALANCED` was the first name of today's `DEFAULT` (API_REFERENCE §2.1).
+V3_RENDERING_SPEED_ALIASES: dict[str, str] = {"BALANCED": "DEFAULT"}
+#: color_palette is "not for V_1, V_1_TURBO, V_2A, V_2A_TURBO" (API_REFERENCE §4.1, §8.10).
+LEGACY_MODELS_WITH_COLOR_PALETTE: tuple[str, ...] = ("V_2", "V_2_TURBO", "V_3")
+COLOR_PALETTE_MAX_MEMBERS = 8
+COLOR_WEIGHT_MIN, COLOR_WEIGHT_MAX = 0.05, 1.0
+#: describe's optional model version (default V_3 upstream); CUSTOM needs a custom model.
+DESCRIBE_MODEL_VERSIONS: tuple[str, ...] = ("V_2", "V_3")
+
 # --- routes -----------------------------------------------------------------------------
 #: endpoint id → route after the provider's base URL.
 ROUTES: dict[str, str] = {

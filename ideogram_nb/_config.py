@@ -94,6 +94,12 @@ EXPORT_THUMBNAIL_JPEG_QUALITY = 70
 SIMULATOR_DEFAULT_PORT = 8765
 SIMULATOR_URL_TTL_S = 24 * 3600
 SIMULATOR_DEFAULT_INFLIGHT_LIMIT = None  # unlimited unless a test asks for it
+SIMULATOR_HOST = "127.0.0.1"
+#: Images the simulator keeps for download: a bound on count and on bytes, oldest dropped first.
+SIMULATOR_MAX_STORED_IMAGES = 2000
+SIMULATOR_MAX_STORED_BYTES = 512 * 1024 * 1024
+#: How long the loopback server sits on a request before dropping it (the `timeout` fault).
+SIMULATOR_TIMEOUT_FAULT_S = 30.0
 
 
 def home_dir() -> Path:

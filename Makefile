@@ -1,0 +1,31 @@
+# Two commands for a new user on a fresh machine; each sets itself up first.
+#   make demo   open the quickstart in JupyterLab on the offline simulator (no key needed)
+#   make test   run the whole test suite (unit, notebooks, reliability, browser)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8888
+ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+
+.PHONY: demo test bench simulator clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m jupyterlab --ServerApp.root_dir=. --ServerApp.port=$(PORT) $(ROOT_FLAG) notebooks/00_quickstart.ipynb
+
+test: $(VENV)/.installed
+	$(PY) -m pytest --nbval-lax tests notebooks
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run_all.py
+
+simulator: $(VENV)/.installed
+	$(PY) -m ideogram_nb.simulator --port 8765
+
+clean:
+	rm -rf $(VENV) ideogram_runs .pytest_cache

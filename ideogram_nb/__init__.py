@@ -1,0 +1,91 @@
+"""ideogram_nb: the Ideogram image API, made a pleasure to use in Jupyter.
+
+One declarative spec per endpoint (`Generate`, `Edit`, …) validates before money is spent,
+becomes the wire request, estimates its cost and renders as a form (`ideogram_nb.widgets`).
+A `Client` runs specs and records every call in a `History`; with no key it runs on the
+built-in offline simulator. This module never imports ipywidgets or ipycanvas.
+"""
+
+
+from ._client import Client
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetError,
+    IdeogramError,
+    ImageInputError,
+    Problem,
+    RateLimitError,
+    ReplayMiss,
+    ServerError,
+    SpecError,
+    UnprocessableError,
+)
+from ._history import History, RunRecord
+from ._images import ImageInput
+from ._mask import Mask
+from ._metadata import read_metadata, spec_from_image
+from ._results import ImageResult, Result
+from ._spec_base import Spec, spec_from_dict
+from ._specs_legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
+from ._specs_v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
+from ._store import ImageStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetError",
+    "Client",
+    "Describe",
+    "Edit",
+    "Generate",
+    "History",
+    "IdeogramError",
+    "ImageInput",
+    "ImageInputError",
+    "ImageResult",
+    "ImageStore",
+    "LegacyEdit",
+    "LegacyGenerate",
+    "LegacyRemix",
+    "Mask",
+    "Problem",
+    "RateLimitError",
+    "Reframe",
+    "Remix",
+    "ReplaceBackground",
+    "ReplayMiss",
+    "Result",
+    "RunRecord",
+    "ServerError",
+    "Spec",
+    "SpecError",
+    "UnprocessableError",
+    "Upscale",
+    "__version__",
+    "read_metadata",
+    "spec_from_dict",
+    "spec_from_image",
+]
+
+# httpx style: public names say they belong to the package, not to a private module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and getattr(_obj, "__module__", "").startswith("ideogram_nb._"):
+        try:
+            _obj.__module__ = "ideogram_nb"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

@@ -1,0 +1,469 @@
+"""`Spec`: one declarative `param.Parameterized` per endpoint, and the machinery they share.
+
+Why param: the declaration (bounds, enums, `doc`, `label`, `precedence`) is the one source
+for the form, the validation messages and the tooltips. Two kinds of checks, on purpose:
+
+* **Per field, at once.** Every value is checked when it is set. The constructor (and so
+  `spec_from_dict` and `copy`) collects every bad value and raises one `SpecError` naming
+  field, value and rule; a later assignment `spec.num_images = 9` raises a `SpecError` for
+  that field (an invalid image raises `ImageInputError`). Both are `ValueError`s, which is
+  what the widget layer relies on to refuse a value. A spec therefore never holds a value
+  outside its declaration.
+* **Across fields, on demand.** Rules that involve several fields (`resolution` vs
+  `aspect_ratio`, model-dependent fields, mask vs image, required fields) are only checked
+  by `problems()` / `validate()`, so a form can pass through invalid combinations while the
+  user edits. `validate()` never emits Python warnings: it returns them as `Problem`s.
+
+Optional fields default to None (or "" for text) and mean "not sent": the service's own
+default applies, and each `doc` names it.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import param
+from param.parameterized import instance_descriptor
+
+from . import _api
+from ._config import MAX_STYLE_REFERENCE_TOTAL_BYTES
+from ._errors import ImageInputError, Problem, SpecError
+from ._images import ImageInput, mask_rule_violations, to_image_input
+from ._pricing import estimate_cost as _estimate_cost
+
+#: endpoint id (a key of `_api.ROUTES`) → its Spec class; filled as classes are defined.
+SPEC_CLASSES: dict[str, type[Spec]] = {}
+
+#: Fields at or above this precedence are folded into an "Advanced" section by forms.
+ADVANCED_PRECEDENCE = 10
+
+_S = TypeVar("_S", bound="Spec")
+
+
+# --- parameter types ------------------------------------------------------------------------
+class Int(param.Integer):
+    """A bounded whole number. Unlike `param.Integer` it refuses bools and callables."""
+
+    __slots__: list[str] = []
+
+    def _validate_value(self, value: Any, allow_None: bool) -> None:
+        if value is None and allow_None:
+            return
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{self.name}: must be a whole number, not {type(value).__name__}")
+        super()._validate_value(value, allow_None)
+
+    @instance_descriptor
+    def __set__(self, obj: Any, val: Any) -> None:
+        if isinstance(val, numbers.Integral) and not isinstance(val, bool):
+            val = int(val)  # numpy ints become plain ints, so to_dict stays JSON-safe
+        super().__set__(obj, val)
+
+
+class Choice(param.Selector):
+    """One of a fixed list; `aliases` maps accepted spellings to the value that is stored."""
+
+    __slots__ = ["aliases"]
+    _slot_defaults = {**param.Selector._slot_defaults, "aliases": None}
+
+    def __init__(self, default: Any = None, *, aliases: Mapping[str, str] | None = None, **params: Any) -> None:
+        super().__init__(default=default, **params)
+        self.aliases = dict(aliases or {})
+
+    @instance_descriptor
+    def __set__(self, obj: Any, val: Any) -> None:
+        if isinstance(val, str) and self.aliases:
+            val = self.aliases.get(val, val)
+        super().__set__(obj, val)
+
+
+class Text(param.String):
+    """Free text; None is stored as "" so text widgets always have a string to show."""
+
+    __slots__: list[str] = []
+
+    @instance_descriptor
+    def __set__(self, obj: Any, val: Any) -> None:
+        super().__set__(obj, "" if val is None else val)
+
+
+class ImageParam(param.Parameter):
+    """One image input, stored as an `ImageInput`; converts (and checks) on assignment."""
+
+    __slots__ = ["mask"]
+    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True, "mask": False}
+
+    def __init__(self, default: Any = None, *, mask: bool = False, **params: Any) -> None:
+        super().__init__(default=default, allow_None=True, **params)
+        self.mask = mask
+
+    @instance_descriptor
+    def __set__(self, obj: Any, val: Any) -> None:
+        if val is not None:
+            val = to_image_input(val, field=self.name or "image", mask=self.mask)
+        super().__set__(obj, val)
+
+
+class ImageListParam(param.Parameter):
+    """Several image inputs, stored as a tuple of `ImageInput` (an empty list means None)."""
+
+    __slots__: list[str] = []
+    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
+
+    def __init__(self, default: Any = None, **params: Any) -> None:
+        super().__init__(default=default, allow_None=True, **params)
+
+    @instance_descriptor
+    def __set__(self, obj: Any, val: Any) -> None:
+        if val is not None:
+            items = list(val) if isinstance(val, (list, tuple)) else [val]
+            name = self.name or "images"
+            val = tuple(to_image_input(v, field=f"{name}[{i}]") for i, v in enumerate(items)) or None
+        super().__set__(obj, val)
+
+
+class ColorPaletteParam(param.Parameter):
+    """A preset name, or 1–8 hex colours with optional weights (see `normalize_color_palette`)."""
+
+    __slots__: list[str] = []
+    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
+
+    def __init__(self, default: Any = None, **params: Any) -> None:
+        super().__init__(default=default, allow_None=True, **params)
+
+    @instance_descriptor
+    def __set__(self, obj: Any, val: Any) -> None:
+        super().__set__(obj, normalize_color_palette(val, field=self.name or "color_palette"))
+
+
+ColorPalette = str | tuple[str, ...] | tuple[dict[str, Any], ...]
+
+
+def normalize_color_palette(value: Any, *, field: str = "color_palette") -> ColorPalette | None:
+    """Canonical form: a preset name, a tuple of hex strings, or (if any member is weighted)
+    a tuple of `{"color_hex", "color_weight"?}` dicts. Accepts those, a single hex colour,
+    `(hex, weight)` pairs and the wire forms `{"name": ...}` / `{"members": [...]}`."""
+    presets = ", ".join(_api.COLOR_PALETTE_PRESETS)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper() in _api.COLOR_PALETTE_PRESETS:
+            return text.upper()
+        if re.match(_api.HEX_COLOR_PATTERN, text):
+            return (text,)
+        raise ValueError(f"{field}: {value!r} is neither a preset ({presets}) nor a hex colour like '#ff0000'")
+    if isinstance(value, Mapping):
+        if set(value) == {"name"} and isinstance(value["name"], str) and value["name"].upper() in _api.COLOR_PALETTE_PRESETS:
+            return value["name"].upper()
+        if set(value) != {"members"}:
+            raise ValueError(f"{field}: a dict must be {{'name': <preset>}} or {{'members': [...]}}; presets: {presets}")
+        value = value["members"]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{field}: must be a preset name or a list of hex colours, not {type(value).__name__}")
+    if not value:
+        return None
+    limit = _api.COLOR_PALETTE_MAX_MEMBERS
+    if len(value) > limit:
+        raise ValueError(f"{field}: at most {limit} colours, not {len(value)}")
+    members = [_palette_member(item, f"{field}[{i}]") for i, item in enumerate(value)]
+    if all(weight is None for _, weight in members):
+        return tuple(hex_ for hex_, _ in members)
+    return tuple({"color_hex": h, **({} if w is None else {"color_weight": w})} for h, w in members)
+
+
+def _palette_member(item: Any, where: str) -> tuple[str, float | None]:
+    weight: Any = None
+    if isinstance(item, str):
+        hex_ = item
+    elif isinstance(item, Mapping) and "color_hex" in item and set(item) <= {"color_hex", "color_weight"}:
+        hex_, weight = item["color_hex"], item.get("color_weight")
+    elif isinstance(item, (list, tuple)) and len(item) == 2:
+        hex_, weight = item
+    else:
+        raise ValueError(f"{where}: a colour is '#rrggbb', (hex, weight) or {{'color_hex': ..., 'color_weight': ...}}")
+    if not isinstance(hex_, str) or not re.match(_api.HEX_COLOR_PATTERN, hex_):
+        raise ValueError(f"{where}: {hex_!r} is not a hex colour like '#ff0000' or '#f00'")
+    if weight is None:
+        return hex_, None
+    lo, hi = _api.COLOR_WEIGHT_MIN, _api.COLOR_WEIGHT_MAX
+    if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not lo <= float(weight) <= hi:
+        raise ValueError(f"{where}: color_weight {weight!r} must be a number from {lo} to {hi}")
+    return hex_, float(weight)
+
+
+# --- shared field declarations (each call makes a new Parameter: params cannot be shared) ---
+def prompt_field(doc: str, *, precedence: float = 1) -> Text:
+    return Text(default="", label="Prompt", doc=doc, precedence=precedence)
+
+
+def negative_prompt_field(doc: str = "What must not appear in the image. The prompt wins where they conflict.") -> Text:
+    return Text(default="", label="Negative prompt", doc=doc, precedence=8.5)
+
+
+def image_field(doc: str, *, label: str = "Image", mask: bool = False, precedence: float = 2) -> ImageParam:
+    return ImageParam(mask=mask, label=label, doc=doc, precedence=precedence)
+
+
+def num_images_field() -> Int:
+    return Int(
+        default=1, bounds=(1, _api.NUM_IMAGES_MAX), label="Number of images", precedence=7,
+        doc=f"How many images one call returns (1–{_api.NUM_IMAGES_MAX}); each is billed.",
+    )  # fmt: skip
+
+
+def seed_field() -> Int:
+    return Int(
+        default=None, allow_None=True, bounds=(0, _api.SEED_MAX), label="Seed", precedence=9,
+        doc="Fix it to reproduce an image (0–2147483647). Empty: a random seed, reported with each image.",
+    )  # fmt: skip
+
+
+def weight_field(label: str, doc: str, *, precedence: float = 4) -> Int:
+    return Int(
+        default=None, allow_None=True, bounds=(_api.WEIGHT_MIN, _api.WEIGHT_MAX),
+        label=label, doc=f"{doc} 1–100; service default: 50.", precedence=precedence,
+    )  # fmt: skip
+
+
+def magic_prompt_field(label: str = "Magic prompt") -> Choice:
+    return Choice(
+        objects=[None, *_api.MAGIC_PROMPT_OPTIONS], label=label, precedence=8,
+        doc="Let the service rewrite the prompt for better images (AUTO, ON, OFF). Service default: AUTO.",
+    )  # fmt: skip
+
+
+def style_reference_images_field(*, precedence: float = 8.8) -> ImageListParam:
+    return ImageListParam(
+        label="Style reference images", precedence=precedence,
+        doc="Images whose style (not content) to follow; JPEG, PNG or WebP, 10 MB in total.",
+    )  # fmt: skip
+
+
+def color_palette_field(*, note: str = "", precedence: float = 11) -> ColorPaletteParam:
+    return ColorPaletteParam(
+        label="Color palette", precedence=precedence,
+        doc=f"A preset ({', '.join(_api.COLOR_PALETTE_PRESETS)}) or 1–8 hex colours, optionally "
+        f"weighted 0.05–1.0, e.g. ['#ff0000', '#00ff00'].{note} Service default: none.",
+    )  # fmt: skip
+
+
+# --- the base class -------------------------------------------------------------------------
+class Spec(param.Parameterized):
+    """One request to one endpoint, as data: validated, priced, serialised, rendered."""
+
+    endpoint: ClassVar[str] = ""  # a key of `_api.ROUTES`
+    family: ClassVar[str] = ""  # "v3" or "legacy"
+    #: Fields that must be set (and, for text, not blank) before sending.
+    required: ClassVar[tuple[str, ...]] = ()
+    #: Fields the seed lists but Ideogram's schema lacks: sent, with a warning.
+    may_be_ignored: ClassVar[tuple[str, ...]] = ()
+    #: Extra words for a field's rule in error messages (why the allowed values are so).
+    rule_notes: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        endpoint = cls.__dict__.get("endpoint")
+        if endpoint:
+            if endpoint not in _api.ROUTES:
+                raise TypeError(f"{cls.__name__}.endpoint {endpoint!r} is not a key of _api.ROUTES")
+            SPEC_CLASSES[endpoint] = cls
+
+    def __init__(self, **params: Any) -> None:
+        name = params.pop("name", None)
+        super().__init__(**({} if name is None else {"name": name}))
+        fields = self.field_names()
+        problems: list[Problem] = []
+        for key, value in params.items():
+            if key not in fields:
+                problems.append(Problem(key, value, f"not a field of {type(self).__name__}; fields: {', '.join(fields)}"))
+                continue
+            try:
+                super().__setattr__(key, value)
+            except (ValueError, TypeError) as exc:
+                problems.append(self._field_problem(key, value, exc))
+        if problems:
+            raise SpecError(problems, spec_name=type(self).__name__)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key == "name" or key not in type(self).param:
+            super().__setattr__(key, value)
+            return
+        before = getattr(self, key)
+        try:
+            super().__setattr__(key, value)
+        except ImageInputError:
+            raise
+        except (ValueError, TypeError) as exc:
+            if getattr(self, key) is not before:  # the value was stored: a watcher failed, not us
+                raise
+            raise SpecError([self._field_problem(key, value, exc)], spec_name=type(self).__name__) from None
+
+    # --- introspection ----------------------------------------------------------------------
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """The request fields, in declaration order (param's own `name` is not one)."""
+        return [n for n in cls.param if n != "name"]
+
+    def _is_default(self, name: str) -> bool:
+        return getattr(self, name) == type(self).param[name].default
+
+    def _set_fields(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in self.field_names() if not self._is_default(n)}
+
+    def _field_problem(self, key: str, value: Any, exc: Exception) -> Problem:
+        p = type(self).param[key]
+        if isinstance(p, param.Selector):
+            values = [str(o) for o in p.objects if o is not None]
+            listed = ", ".join(values) if len(values) <= 16 else (
+                f"the {len(values)} values of {type(self).__name__}.param.{key}.objects, e.g. {', '.join(values[:4])}"
+            )  # fmt: skip
+            rule = f"must be one of {listed}" + (", or None for the service default" if None in p.objects else "")
+        elif isinstance(p, param.Integer):
+            lo, hi = p.bounds
+            rule = f"must be a whole number from {lo} to {hi}" + (", or None for the service default" if p.allow_None else "")
+        elif isinstance(p, param.String):
+            rule = "must be text (a str)"
+        else:
+            msg = str(exc)
+            rule = msg[len(key) + 2 :] if msg.startswith(f"{key}: ") else msg
+        note = self.rule_notes.get(key)
+        return Problem(key, value, f"{rule} ({note})" if note else rule)
+
+    # --- validation -------------------------------------------------------------------------
+    def problems(self) -> list[Problem]:
+        """Every broken rule (errors only), all at once."""
+        found: list[Problem] = []
+        for name in self.required:
+            value = getattr(self, name)
+            if value is None:
+                found.append(Problem(name, None, "required"))
+            elif isinstance(value, str) and not value.strip():
+                found.append(Problem(name, value, "required: must not be blank"))
+        found.extend(self._rule_problems())
+        return found
+
+    def _rule_problems(self) -> list[Problem]:
+        """Cross-field rules shared by both families, by field presence; subclasses extend."""
+        v = {n: getattr(self, n) for n in self.field_names()}
+        found: list[Problem] = []
+        if v.get("resolution") and v.get("aspect_ratio"):
+            found.append(Problem(
+                "resolution", v["resolution"],
+                f"cannot be combined with aspect_ratio={v['aspect_ratio']!r}; set only one of them",
+            ))  # fmt: skip
+        refs: tuple[ImageInput, ...] = v.get("style_reference_images") or ()
+        total = sum(len(r.data) for r in refs)
+        if total > MAX_STYLE_REFERENCE_TOTAL_BYTES:
+            found.append(Problem(
+                "style_reference_images", f"{len(refs)} images, {total / 2**20:.1f} MB",
+                f"together at most {MAX_STYLE_REFERENCE_TOTAL_BYTES / 2**20:.0f} MB",
+            ))  # fmt: skip
+        if v.get("style_codes"):
+            if refs:
+                found.append(Problem("style_codes", list(v["style_codes"]), "cannot be combined with style_reference_images"))
+            if v.get("style_type"):
+                found.append(Problem("style_codes", list(v["style_codes"]), f"cannot be combined with style_type={v['style_type']!r}"))
+        if v.get("mask") is not None:
+            found.extend(Problem("mask", v["mask"], rule) for rule in mask_rule_violations(v["mask"], v.get("image")))
+        return found
+
+    def warnings(self) -> list[Problem]:
+        """Allowed but probably not what you want. Never emitted as Python warnings."""
+        found: list[Problem] = []
+        seed, count = getattr(self, "seed", None), self.image_count
+        if seed is not None and count > 1:
+            found.append(Problem(
+                "seed", seed,
+                f"with num_images={count} a fixed seed may give {count} identical images; leave seed "
+                "empty for variety",
+            ))  # fmt: skip
+        for name in self.may_be_ignored:
+            value = getattr(self, name)
+            if value not in (None, ""):
+                found.append(Problem(
+                    name, value,
+                    f"the upstream service may ignore this field (Ideogram's {self.endpoint} schema lacks it; "
+                    "the seed documents it)",
+                ))  # fmt: skip
+        return found
+
+    def validate(self) -> list[Problem]:
+        """Raise `SpecError` listing every problem; otherwise return the warnings."""
+        problems = self.problems()
+        if problems:
+            raise SpecError(problems, spec_name=type(self).__name__)
+        return self.warnings()
+
+    # --- derived facts ----------------------------------------------------------------------
+    def estimate_cost(self) -> float:
+        """US dollars this call is expected to cost (see `_pricing`)."""
+        return _estimate_cost(self)
+
+    @property
+    def image_count(self) -> int:
+        """Images one call returns: the service's concurrency unit. Describe counts as 1."""
+        n = getattr(self, "num_images", None) if "num_images" in type(self).param else None
+        return int(n) if n else 1
+
+    def input_images(self) -> dict[str, list[ImageInput]]:
+        """Every image this spec uploads, by field (what the history stores as inputs)."""
+        out: dict[str, list[ImageInput]] = {}
+        for name in self.field_names():
+            value = getattr(self, name)
+            if isinstance(value, ImageInput):
+                out[name] = [value]
+            elif isinstance(value, tuple) and value and all(isinstance(i, ImageInput) for i in value):
+                out[name] = list(value)
+        return out
+
+    def expected_size(self) -> tuple[int, int] | None:
+        """The (width, height) the outputs should have, when it can be known beforehand."""
+        return None
+
+    # --- serialisation ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Flat, JSON-safe: `endpoint` plus the non-default fields; images as `sha256:` refs."""
+        out: dict[str, Any] = {"endpoint": self.endpoint}
+        for name, value in self._set_fields().items():
+            out[name] = _json_value(value)
+        return out
+
+    def copy(self: _S, **changes: Any) -> _S:
+        """A new spec of the same kind with `changes` applied (checked like the constructor)."""
+        return type(self)(**{**self._set_fields(), **changes})
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._set_fields().items())
+        return f"{type(self).__name__}({shown})"
+
+    __str__ = __repr__
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, ImageInput):
+        return value.ref
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def spec_from_dict(data: Mapping[str, Any]) -> Spec:
+    """Rebuild a spec from `to_dict()` output; `SpecError` for unknown endpoints or fields."""
+    from . import _specs_legacy, _specs_v3  # noqa: F401  (defining them fills SPEC_CLASSES)
+
+    if not isinstance(data, Mapping):
+        raise SpecError([Problem("endpoint", data, "a spec dict is a mapping with an 'endpoint' key")])
+    endpoint = data.get("endpoint")
+    cls = SPEC_CLASSES.get(endpoint) if isinstance(endpoint, str) else None
+    if cls is None:
+        raise SpecError([Problem("endpoint", endpoint, f"unknown endpoint; one of {', '.join(SPEC_CLASSES)}")])
+    fields = {k: v for k, v in data.items() if k != "endpoint"}
+    if "name" in fields:
+        raise SpecError([Problem("name", fields["name"], f"not a field of {cls.__name__}")], spec_name=cls.__name__)
+    return cls(**fields)

@@ -1,0 +1,258 @@
+"""The content-addressed image folder: every input and output, stored once by its SHA-256.
+
+Why content-addressed: the same image used by a hundred runs is stored once, a file name is
+its own integrity check, and a history row can name an image without owning a copy. Writes
+are atomic (temp file in the same folder, then `os.replace`) so a crash, a second thread or
+a second process never leaves a half-written image under a final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ._config import (
+    EXPORT_THUMBNAIL_JPEG_QUALITY,
+    EXPORT_THUMBNAIL_PX,
+    IMAGES_DIRNAME,
+    THUMBNAIL_JPEG_QUALITY,
+    THUMBNAIL_PX,
+    home_dir,
+)
+from ._metadata import embed_metadata
+
+#: Known extensions, in lookup order.
+EXTENSIONS: tuple[str, ...] = ("png", "jpg", "webp")
+THUMBS_DIRNAME = "thumbs"
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_SUFFIX_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
+#: A thumbnail size has a natural JPEG quality (grids vs. exported notebooks).
+_THUMB_QUALITY = {THUMBNAIL_PX: THUMBNAIL_JPEG_QUALITY, EXPORT_THUMBNAIL_PX: EXPORT_THUMBNAIL_JPEG_QUALITY}
+
+
+def image_format(data: bytes) -> str | None:
+    """The extension for these bytes from their magic number: png, jpg, webp, or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def normalize_sha(ref: str) -> str | None:
+    """'sha256:<hex>' or '<hex>' → lower-case hex; None if it is not a SHA-256.
+
+    Validating here is what keeps a crafted ref from naming a path outside the store.
+    """
+    if not isinstance(ref, str):
+        return None
+    text = ref.strip().lower().removeprefix("sha256:")
+    return text if _SHA_RE.match(text) else None
+
+
+def write_atomic(target: Path, data: bytes, *, fsync: bool = False) -> None:
+    """Write `data` at `target` so readers see the old file, or all of the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        try:
+            os.replace(tmp, target)
+        except PermissionError:
+            # Windows refuses to replace a file another process has open; content-addressed
+            # means that file already holds these very bytes.
+            if not target.exists():
+                raise
+        if fsync:
+            _fsync_dir(target.parent)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); elsewhere the file's fsync is what we get."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ImageStore:
+    """Images at `root/<sha[:2]>/<sha>.<ext>`, thumbnails under `root/thumbs/`.
+
+    `fsync=True` (the default) makes an image durable before `put` returns, so a history
+    row committed after it can never point at a file lost in a power cut.
+    """
+
+    def __init__(self, root: str | Path, *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"ImageStore({str(self.root)!r})"
+
+    # --- writing --------------------------------------------------------------------------
+    def put(self, data: bytes, suffix: str | None = None) -> tuple[str, Path]:
+        """Store `data` (idempotent) → (sha256 hex, path). `suffix` names unknown formats."""
+        data = bytes(data)
+        ext = image_format(data) or _clean_suffix(suffix)
+        if ext is None:
+            raise ValueError("not a PNG, JPEG or WebP image, and no suffix= given to name its format")
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.root / sha[:2] / f"{sha}.{ext}"
+        try:
+            if target.stat().st_size == len(data):
+                return sha, target  # already stored: same name, same size, same bytes
+        except FileNotFoundError:
+            pass
+        write_atomic(target, data, fsync=self.fsync)
+        return sha, target
+
+    def put_output(self, data: bytes, meta: dict[str, Any]) -> tuple[str, Path]:
+        """Store a result image; a PNG gets its reproducible record embedded first.
+
+        The sha256 is of the stored bytes (record included), so it names the file on disk.
+        """
+        data = bytes(data)
+        if image_format(data) == "png":
+            data = embed_metadata(data, meta)
+        return self.put(data)
+
+    # --- reading --------------------------------------------------------------------------
+    def path(self, sha: str) -> Path | None:
+        """Where the image with this sha (hex or 'sha256:hex') is stored, or None."""
+        hexsha = normalize_sha(sha)
+        if hexsha is None:
+            return None
+        folder = self.root / hexsha[:2]
+        for ext in EXTENSIONS:
+            candidate = folder / f"{hexsha}.{ext}"
+            if candidate.is_file():
+                return candidate
+        for candidate in folder.glob(f"{hexsha}.*"):  # stored under a caller's suffix
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def get(self, sha: str) -> bytes:
+        """The stored bytes; KeyError naming the sha if they are not here."""
+        found = self.path(sha)
+        if found is None:
+            raise KeyError(f"image sha256:{sha} is not in {self.root}")
+        return found.read_bytes()
+
+    def resolve(self, sha: str) -> bytes | None:
+        """The bytes, or None: the shape the image-ref resolver wants."""
+        found = self.path(sha)
+        return found.read_bytes() if found is not None else None
+
+    def __contains__(self, sha: object) -> bool:
+        return isinstance(sha, str) and self.path(sha) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        """Every stored sha (hex), in no particular order."""
+        for folder in self.root.iterdir():
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            for item in folder.iterdir():
+                stem = item.name.split(".", 1)[0]
+                if _SHA_RE.match(stem) and item.is_file():
+                    yield stem
+
+    # --- thumbnails -----------------------------------------------------------------------
+    def thumbnail(self, sha: str, px: int = THUMBNAIL_PX, quality: int | None = None) -> bytes:
+        """A small JPEG (longest side ≤ px), made once and cached under `root/thumbs/`."""
+        hexsha = normalize_sha(sha)
+        if hexsha is None:
+            raise KeyError(f"not an image sha: {sha!r}")
+        q = quality if quality is not None else _THUMB_QUALITY.get(px, THUMBNAIL_JPEG_QUALITY)
+        cached = self.root / THUMBS_DIRNAME / f"{px}q{q}" / hexsha[:2] / f"{hexsha}.jpg"
+        if cached.is_file():
+            return cached.read_bytes()
+        data = make_thumbnail(self.get(hexsha), px, q)
+        write_atomic(cached, data)  # a lost thumbnail is remade: no fsync needed
+        return data
+
+
+def make_thumbnail(data: bytes, px: int, quality: int) -> bytes:
+    """Shrink (never enlarge) to fit px×px; alpha over white, since JPEG has none."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+            rgba = im.convert("RGBA")
+            small = Image.new("RGB", rgba.size, (255, 255, 255))
+            small.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            small = im.convert("L" if im.mode in ("1", "L", "I", "I;16", "F") else "RGB")
+        small.thumbnail((px, px), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        small.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _clean_suffix(suffix: str | None) -> str | None:
+    if not suffix:
+        return None
+    text = suffix.strip().lower().lstrip(".")
+    text = _SUFFIX_ALIASES.get(text, text)
+    return text if re.fullmatch(r"[a-z0-9]{1,8}", text) else None
+
+
+# --- resolving "sha256:<hex>" refs for spec_from_dict ------------------------------------
+_open_stores: weakref.WeakSet[ImageStore] = weakref.WeakSet()
+_open_stores_lock = threading.Lock()
+_resolver_registered = False
+
+
+def resolve_from_open_stores(sha: str) -> bytes | None:
+    """Bytes for a sha from any open store, else from the default history folder's store.
+
+    One module-level resolver over a weak set: tests that open hundreds of temporary
+    histories register nothing that outlives them.
+    """
+    with _open_stores_lock:
+        stores = list(_open_stores)
+    for store in stores:
+        data = store.resolve(sha)
+        if data is not None:
+            return data
+    default_root = home_dir() / IMAGES_DIRNAME
+    if default_root.is_dir():
+        return ImageStore(default_root, fsync=False).resolve(sha)
+    return None
+
+
+def register_store(store: ImageStore) -> None:
+    """Make `store` searchable for 'sha256:' refs; hooks the resolver into `_images` once."""
+    global _resolver_registered
+    with _open_stores_lock:
+        _open_stores.add(store)
+        if _resolver_registered:
+            return
+        try:
+            from ._images import register_image_resolver
+        except ImportError:  # the specs' image module is not there (yet): nothing to hook
+            return
+        register_image_resolver(resolve_from_open_stores)
+        _resolver_registered = True

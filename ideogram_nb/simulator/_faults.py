@@ -1,0 +1,131 @@
+"""Injected faults: the ways the real service (or the network) lets a client down.
+
+Why a seeded generator and a script: a flaky test is worse than no test. Probabilities drawn
+from `random.Random(seed)` make a soak run reproducible; a script (`["429", None, "500"]`)
+makes a unit test say exactly which request fails and how.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ideogram_nb import _config
+
+#: Fault kinds, in the order probabilities are stacked when one is drawn.
+RATE_LIMIT = "rate_limit"
+SERVER_ERROR = "server_error"
+TIMEOUT = "timeout"
+DROP = "drop"
+EXPIRED_URLS = "expired_urls"
+MALFORMED = "malformed"
+KINDS: tuple[str, ...] = (RATE_LIMIT, SERVER_ERROR, TIMEOUT, DROP, EXPIRED_URLS, MALFORMED)
+
+#: Script spellings accepted besides the kind names.
+_ALIASES: dict[str, str] = {"429": RATE_LIMIT, "500": SERVER_ERROR, "expired": EXPIRED_URLS}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One drawn fault: its kind, and the HTTP status for the status-code kinds."""
+
+    kind: str
+    status: int | None = None
+
+
+def parse_script_entry(entry: str | int | None) -> Fault | None:
+    """`"429"`, `"503"`, `500`, `"timeout"`, `None` … → a Fault (None = answer normally)."""
+    if entry is None:
+        return None
+    text = str(entry).strip().lower()
+    if text.isdigit():
+        status = int(text)
+        if status == 429:
+            return Fault(RATE_LIMIT, 429)
+        if 500 <= status <= 599:
+            return Fault(SERVER_ERROR, status)
+        raise ValueError(f"fault script: status {status} is not 429 or 5xx")
+    kind = _ALIASES.get(text, text)
+    if kind not in KINDS:
+        raise ValueError(f"fault script: unknown entry {entry!r}; use one of {KINDS}, a status or None")
+    status = {RATE_LIMIT: 429, SERVER_ERROR: 500}.get(kind)
+    return Fault(kind, status)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What to break, and how often. Applies to POST requests; image downloads only see
+    `expired_urls` (the URLs a faulty answer hands out are already expired).
+
+    Probabilities are per POST and stacked (their sum must be ≤ 1). `script` entries are
+    consumed one per POST before any probability is drawn: `"429"`, `"500"` (or any 5xx),
+    `"timeout"`, `"drop"`, `"expired_urls"`, `"malformed"`, or None for a normal answer.
+    """
+
+    rate_limit: float = 0.0
+    server_error: float = 0.0
+    timeout: float = 0.0
+    drop: float = 0.0
+    expired_urls: float = 0.0
+    malformed: float = 0.0
+    #: `Retry-After` sent with a 429: seconds, an HTTP date string, or None for no header.
+    retry_after: float | str | None = 1
+    seed: int = 0
+    script: Sequence[str | int | None] = field(default=())
+    #: How long the loopback server holds a `timeout` request before closing it.
+    timeout_s: float = _config.SIMULATOR_TIMEOUT_FAULT_S
+
+    def __post_init__(self) -> None:
+        total = 0.0
+        for kind in KINDS:
+            p = getattr(self, kind)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"Faults.{kind}={p!r}: a probability must be within 0..1")
+            total += p
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"Faults: probabilities add up to {total:g}, more than 1")
+        script = tuple(self.script)
+        for entry in script:
+            parse_script_entry(entry)  # fail at construction, not mid-test
+        object.__setattr__(self, "script", script)
+
+    def retry_after_header(self) -> str | None:
+        """The header value: whole seconds print without a decimal point."""
+        value = self.retry_after
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+class FaultPlan:
+    """The running state of one `Faults`: the script's position and the seeded generator.
+
+    Thread-safe: concurrent requests each draw exactly one entry.
+    """
+
+    def __init__(self, faults: Faults | None) -> None:
+        self.faults = faults
+        self._lock = threading.Lock()
+        self._script = list(faults.script) if faults else []
+        self._position = 0
+        self._random = random.Random(faults.seed if faults else 0)
+
+    def draw(self) -> Fault | None:
+        if self.faults is None:
+            return None
+        with self._lock:
+            if self._position < len(self._script):
+                entry = self._script[self._position]
+                self._position += 1
+                return parse_script_entry(entry)
+            u = self._random.random()
+        edge = 0.0
+        for kind in KINDS:
+            edge += getattr(self.faults, kind)
+            if u < edge:
+                return parse_script_entry(kind)
+        return None

@@ -1,0 +1,80 @@
+"""`SimulatorTransport`: the offline Ideogram API as an httpx transport (the test seam).
+
+Why a transport: httpx's own testing story is "swap the transport", so the client, its retry
+layer and its image downloads all run unchanged against the simulator, with no socket.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from ideogram_nb import _config
+
+from ._faults import DROP, Faults
+from ._service import Service, SimRequest, SimulatorStats
+
+
+class SimulatorTransport(httpx.BaseTransport):
+    """The simulated service behind an `httpx.Client(transport=...)`.
+
+    `latency` seconds per POST; `faults` to inject; `seed` varies the images of requests
+    that send no seed (same seed, same bytes); `inflight_limit` answers 429 past that many
+    images in flight; `clock` (unix seconds) decides when image URLs expire. Thread-safe.
+
+    Faults without an answer are raised as httpx would: `timeout` → `httpx.ReadTimeout` at
+    once (no waiting in-process), `drop` → `httpx.RemoteProtocolError`.
+    """
+
+    def __init__(
+        self,
+        latency: float = 0.0,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        inflight_limit: int | None = _config.SIMULATOR_DEFAULT_INFLIGHT_LIMIT,
+        url_ttl_s: float = _config.SIMULATOR_URL_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = Service(
+            latency=latency,
+            faults=faults,
+            seed=seed,
+            inflight_limit=inflight_limit,
+            url_ttl_s=url_ttl_s,
+            clock=clock,
+        )
+
+    def __repr__(self) -> str:
+        s = self.service
+        return (
+            f"SimulatorTransport(latency={s.latency!r}, faults={s.faults!r}, seed={s.seed!r}, "
+            f"inflight_limit={s.inflight_limit!r})"
+        )
+
+    @property
+    def stats(self) -> SimulatorStats:
+        """A snapshot of the counters (requests, posts, gets, invalid, by_route, …)."""
+        return self.service.stats
+
+    def reset_stats(self) -> None:
+        self.service.reset_stats()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        sim_request = SimRequest(
+            method=request.method,
+            scheme=request.url.scheme,
+            host=request.url.netloc.decode("ascii"),
+            path=request.url.path,
+            query=request.url.query.decode("ascii"),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+        )
+        reply = self.service.handle(sim_request)
+        if reply.no_answer == DROP:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        if reply.no_answer is not None:
+            raise httpx.ReadTimeout("The read operation timed out (simulated).", request=request)
+        return httpx.Response(reply.status, headers=dict(reply.headers), content=reply.body, request=request)

@@ -1,0 +1,206 @@
+"""`SpecForm`: a spec as a form, two-way linked, with a live cost, a Run button and a grid.
+
+Why the link is hand-made (not `traitlets.link`): values must be converted (None ↔ "service
+default"), refused values must leave the spec untouched and be shown on the field, and the
+spec can change from code (or from another field) at any time. One guard set (`_syncing`)
+stops the echo in both directions: a change that started on one side is not sent back.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+import ipywidgets as W
+import param
+
+import ideogram_nb as ig
+
+from ._form_state import FormController, ResultCallback
+from ._image_fields import ResultShelf
+from ._mapper import Factory, FieldView, form_fields, make_field
+from ._result_grid import ResultGrid
+
+ActionHandler = Callable[[str, Any], Any]
+
+
+def spec_title(spec_cls: type) -> str:
+    """'Generate — Text to image with Ideogram 3.0.' from the class and its docstring."""
+    doc = (spec_cls.__doc__ or "").strip().splitlines()
+    return f"{spec_cls.__name__} — {doc[0]}" if doc else spec_cls.__name__
+
+
+class SpecForm(W.VBox):
+    """A form for one spec: `form.spec`, `form.fields[name]` (each field's widget),
+    `form.run()` → Future, `form.on_result(cb)`, `form.grid` (a `ResultGrid`).
+
+    `client` defaults to `ig.Client()`, created on the first run. `shelf` shares result
+    images between forms ("use an earlier result"); `on_action` receives `(action, spec)`
+    from the grid's per-image actions (default: open the prefilled form under this one).
+    """
+
+    def __init__(
+        self,
+        spec: ig.Spec,
+        client: ig.Client | None = None,
+        *,
+        shelf: ResultShelf | None = None,
+        on_action: ActionHandler | None = None,
+        overrides: dict[str, Factory] | None = None,
+        show_title: bool = True,
+    ) -> None:
+        super().__init__(layout=W.Layout(width="100%"))
+        self.controller = FormController(spec, client)
+        self.shelf = shelf if shelf is not None else ResultShelf()
+        self._on_action = on_action
+        self._syncing: set[str] = set()
+        basic, advanced = form_fields(spec)
+        self.views: dict[str, FieldView] = {}
+        for name in basic + advanced:
+            view = make_field(spec, name, shelf=self.shelf, overrides=overrides)
+            view.control.observe(lambda change, n=name: self._widget_changed(n), "value")
+            self.views[name] = view
+        self.fields: dict[str, W.DOMWidget] = {n: v.control for n, v in self.views.items()}
+        self.advanced_names = advanced
+        self.title = W.HTML(f"<h4 style='margin:4px 0'>{escape(spec_title(type(spec)))}</h4>")
+        self.advanced = W.Accordion(
+            children=[W.VBox([self.views[n].box for n in advanced])], titles=("Advanced",),
+            layout=W.Layout(display=None if advanced else "none"),
+        )  # fmt: skip
+        self.advanced.selected_index = None
+        self.messages = W.HTML()
+        self.cost = W.HTML()
+        self.run_button = W.Button(description="Run", icon="play", button_style="primary", tooltip="Send this request")
+        self.run_button.on_click(lambda _b: self.run())
+        self.status = W.HTML()
+        self.grid = ResultGrid()
+        self.grid.on_action(self._action)
+        self.followup = W.VBox()
+        self.children = (
+            *([self.title] if show_title else []),
+            *(self.views[n].box for n in basic),
+            self.advanced,
+            self.messages,
+            W.HBox([self.run_button, self.cost, self.status], layout=W.Layout(align_items="center", grid_gap="12px")),
+            self.grid,
+            self.followup,
+        )
+        names = list(self.views)
+        spec.param.watch(self._spec_changed, names)
+        selectors = [n for n in names if isinstance(spec.param[n], param.Selector)]
+        if selectors:
+            spec.param.watch(self._objects_changed, selectors, what="objects")
+        self.controller.on_result(self._got_result)
+        self.controller.on_state(self._show_state)
+        self.refresh()
+        self._show_state()
+
+    # --- public API ----------------------------------------------------------------------------
+    @property
+    def spec(self) -> ig.Spec:
+        return self.controller.spec
+
+    @property
+    def client(self) -> ig.Client:
+        return self.controller.client
+
+    @client.setter
+    def client(self, client: ig.Client | None) -> None:
+        self.controller.client = client
+
+    def run(self) -> cf.Future[Any]:
+        """Run in the background (one run at a time); the grid fills in when it is done."""
+        return self.controller.run()
+
+    def on_result(self, callback: ResultCallback) -> None:
+        """`callback(result)` after each successful run, once the grid shows it."""
+        self.controller.on_result(callback)
+
+    # --- the two-way link ------------------------------------------------------------------------
+    def _widget_changed(self, name: str) -> None:
+        if name in self._syncing:
+            return
+        view = self.views[name]
+        try:
+            value = view.read()
+        except ValueError as exc:
+            self.controller.reject(name, str(exc))
+            self.refresh()
+            return
+        self._syncing.add(name)
+        try:
+            self.controller.assign(name, value)
+        finally:
+            self._syncing.discard(name)
+        self.refresh()
+
+    def _spec_changed(self, *events: param.parameterized.Event) -> None:
+        for event in events:
+            if event.name in self._syncing:
+                continue  # the change came from this field's widget
+            self._syncing.add(event.name)
+            try:
+                self.views[event.name].show(event.new)
+                self.controller.forget_rejection(event.name)
+            finally:
+                self._syncing.discard(event.name)
+        self.refresh()
+
+    def _objects_changed(self, *events: param.parameterized.Event) -> None:
+        for event in events:
+            self._syncing.add(event.name)
+            try:
+                self.views[event.name].follow(self.spec.param[event.name], getattr(self.spec, event.name))
+            finally:
+                self._syncing.discard(event.name)
+        self.refresh()
+
+    # --- drawing the controller's state ----------------------------------------------------------
+    def refresh(self) -> None:
+        """Field marks, form-level messages and the cost line, from the spec as it is now."""
+        marks = self.controller.field_messages(self.views)
+        for name, view in self.views.items():
+            level, text = marks.get(name, (None, ""))
+            view.set_message(level, text)
+        if any(marks.get(n, ("",))[0] == "error" for n in self.advanced_names):
+            self.advanced.selected_index = 0
+        general = self.controller.general_messages(self.views)
+        self.messages.value = "".join(
+            f"<div style='color:{'#b00020' if level == 'error' else '#a15c00'};white-space:pre-wrap'>"
+            f"{escape(text)}</div>"
+            for level, text in general
+        )
+        self.cost.value = f"<span title='estimate from the price table'>{escape(self.controller.cost_text())}</span>"
+
+    def _show_state(self) -> None:
+        running = self.controller.is_running
+        self.run_button.disabled = running
+        self.run_button.description = "Running…" if running else "Run"
+        self.run_button.icon = "hourglass-half" if running else "play"
+        if running:
+            provider = self.controller.client.provider if self.controller.has_client else ""
+            self.status.value = f"<i>running on {escape(provider)}…</i>"
+        elif self.controller.last_error is None and self.controller.last_result is not None:
+            result = self.controller.last_result
+            self.status.value = f"<span style='color:#1b5e20'>done: {len(result.images) or len(result.descriptions)} "\
+                f"item(s), ${result.cost_usd:.2f}</span>"
+        else:
+            self.status.value = ""
+        self.refresh()
+
+    def _got_result(self, result: Any) -> None:
+        if self.grid.store is None and self.controller.has_client:
+            self.grid.store = self.controller.client.history.store
+        self.grid.add(result)
+        for image in result.images:
+            self.shelf.add(image)
+
+    def _action(self, action: str, spec: ig.Spec) -> None:
+        if self._on_action is not None:
+            self._on_action(action, spec)
+            return
+        client = self.controller.client if self.controller.has_client else None
+        form = SpecForm(spec, client, shelf=self.shelf)
+        self.followup.children = (W.HTML(f"<hr><b>{escape(action.replace('_', ' ').capitalize())}</b>"), form)

@@ -1,0 +1,259 @@
+"""Image inputs in a form: upload + preview, "use an earlier result", and the mask painter.
+
+Why compound widgets with one `value`: the form links every field the same way (observe
+`value`, set `value`), so an image field is a box whose `value` is whatever the spec should
+get (upload bytes, an earlier `ImageResult`, a `Mask`) and which shows any value the spec
+holds. The spec does the checking; these widgets only collect and preview.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+import traitlets
+
+from ._thumbs import preview_jpeg
+
+ACCEPT = ".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp"
+PREVIEW_PX = 160
+_NO_CHOICE = -1
+
+
+class ResultShelf:
+    """The session's result images a form can reuse as inputs (a Studio shares one).
+
+    Listeners are held weakly: a form that was replaced is not kept alive by the shelf.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._listeners: list[weakref.ReferenceType[Any]] = []
+
+    @property
+    def items(self) -> list[Any]:
+        return list(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, image: Any) -> None:
+        """Add a result image (withheld ones and repeats are skipped)."""
+        if getattr(image, "path", None) is None:
+            return
+        sha = getattr(image, "sha256", None)
+        if any(getattr(i, "sha256", None) == sha for i in self._items):
+            return
+        self._items.append(image)
+        alive = []
+        for ref in self._listeners:
+            callback = ref()
+            if callback is not None:
+                alive.append(ref)
+                callback()
+        self._listeners = alive
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        ref: weakref.ReferenceType[Any]
+        try:
+            ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]
+        except TypeError:
+            ref = weakref.ref(callback)
+        self._listeners.append(ref)
+
+    @staticmethod
+    def label(index: int, image: Any) -> str:
+        return f"#{index + 1}: seed {image.seed}, {image.resolution or '?'}"
+
+
+def _upload_bytes(value: Any) -> list[bytes]:
+    """ipywidgets 8: a tuple of dicts whose `content` is a memoryview."""
+    return [bytes(item["content"]) for item in value or () if item.get("content") is not None]
+
+
+class _ImageBox(W.VBox):
+    """Shared parts: a label with the doc as tooltip, an upload, an earlier-result chooser."""
+
+    value = traitlets.Any(None)
+
+    def __init__(self, label: str, doc: str, *, multiple: bool, shelf: ResultShelf | None) -> None:
+        super().__init__(tooltip=doc)
+        self.shelf = shelf
+        self.title = W.HTML(f"<b>{label}</b>", tooltip=doc, layout=W.Layout(width="170px"))
+        self.upload = W.FileUpload(
+            accept=ACCEPT, multiple=multiple, description="Add" if multiple else "Upload",
+            tooltip=doc, layout=W.Layout(width="auto"),
+        )  # fmt: skip
+        self.earlier = W.Dropdown(
+            options=[("use an earlier result…", _NO_CHOICE)], value=_NO_CHOICE,
+            tooltip="Use one of this session's results", layout=W.Layout(width="240px", display="none"),
+        )  # fmt: skip
+        self.clear = W.Button(description="Clear", icon="times", tooltip="Remove", layout=W.Layout(width="auto"))
+        self.info = W.HTML()
+        self.upload.observe(self._on_upload, "value")
+        self.earlier.observe(self._on_earlier, "value")
+        self.clear.on_click(lambda _b: setattr(self, "value", None))
+        self.observe(lambda _c: self._render(), "value")
+        if shelf is not None:
+            shelf.on_change(self._refresh_choices)
+            self._refresh_choices()
+
+    def _refresh_choices(self) -> None:
+        items = self.shelf.items if self.shelf is not None else []
+        options = [("use an earlier result…", _NO_CHOICE)]
+        options += [(ResultShelf.label(i, im), i) for i, im in enumerate(items)]
+        with self.earlier.hold_trait_notifications():
+            self.earlier.options = options
+            self.earlier.value = _NO_CHOICE
+        self.earlier.layout.display = None if items else "none"
+
+    def _on_earlier(self, change: Any) -> None:
+        index = change["new"]
+        if index in (None, _NO_CHOICE) or self.shelf is None:
+            return
+        self._take(self.shelf.items[index])
+        self.earlier.value = _NO_CHOICE
+
+    def _on_upload(self, change: Any) -> None:
+        contents = _upload_bytes(change["new"])
+        if not contents:
+            return
+        self.upload.value = ()  # so the same file can be chosen again
+        for data in contents:
+            self._take(data)
+
+    def _take(self, item: Any) -> None:
+        raise NotImplementedError
+
+    def _render(self) -> None:
+        raise NotImplementedError
+
+
+class ImageField(_ImageBox):
+    """One image: upload or pick an earlier result; a thumbnail shows what the spec holds."""
+
+    def __init__(self, label: str, doc: str, value: Any = None, *, shelf: ResultShelf | None = None) -> None:
+        super().__init__(label, doc, multiple=False, shelf=shelf)
+        self.preview = W.Image(format="jpeg", layout=W.Layout(max_width=f"{PREVIEW_PX}px", display="none"))
+        row = W.HBox([self.title, self.upload, self.earlier, self.clear], layout=W.Layout(flex_flow="row wrap"))
+        self.children = (row, W.HBox([self.preview, self.info], layout=W.Layout(margin="0 0 0 170px")))
+        self.value = value
+        self._render()
+
+    def _take(self, item: Any) -> None:
+        self.value = item
+
+    def _render(self) -> None:
+        value = self.value
+        if value is None:
+            self.preview.layout.display = "none"
+            self.info.value = "<i>no image</i>"
+            return
+        jpeg = preview_jpeg(value, PREVIEW_PX)
+        if jpeg is None:
+            self.preview.layout.display = "none"
+            self.info.value = "<i>cannot preview this file</i>"
+            return
+        self.preview.value = jpeg
+        self.preview.layout.display = None
+        size = getattr(value, "size", None) or getattr(value, "resolution", None)
+        self.info.value = f"<small>{size[0]}×{size[1]}</small>" if isinstance(size, tuple) else ""
+
+
+class ImageListField(_ImageBox):
+    """Several images (style references): each upload or earlier result is appended."""
+
+    def __init__(self, label: str, doc: str, value: Any = None, *, shelf: ResultShelf | None = None) -> None:
+        super().__init__(label, doc, multiple=True, shelf=shelf)
+        self.previews = W.HBox(layout=W.Layout(flex_flow="row wrap", margin="0 0 0 170px"))
+        row = W.HBox([self.title, self.upload, self.earlier, self.clear], layout=W.Layout(flex_flow="row wrap"))
+        self.children = (row, self.previews, self.info)
+        self.value = value
+        self._render()
+
+    def _take(self, item: Any) -> None:
+        self.value = [*(self.value or ()), item]
+
+    def _render(self) -> None:
+        items = list(self.value or ())
+        thumbs = []
+        for item in items:
+            jpeg = preview_jpeg(item, 96)
+            if jpeg is not None:
+                thumbs.append(W.Image(value=jpeg, format="jpeg", layout=W.Layout(max_width="96px")))
+        self.previews.children = tuple(thumbs)
+        self.info.value = f"<small style='margin-left:170px'>{len(items)} image(s)</small>" if items else ""
+
+
+class PainterMaskField(W.VBox):
+    """The mask, painted over the spec's image. `value` is the painter's `Mask` once painted."""
+
+    value = traitlets.Any(None)
+
+    def __init__(self, label: str, doc: str, value: Any, image: Any, painter_cls: type) -> None:
+        self._painter_cls = painter_cls
+        self.painter: Any = None
+        self._image: Any = None
+        self.title = W.HTML(f"<b>{label}</b>", tooltip=doc)
+        self.info = W.HTML()
+        self.holder = W.VBox()
+        super().__init__([self.title, self.info, self.holder], tooltip=doc)
+        self.observe(self._on_value, "value")
+        self.set_image(image)
+        if value is not None:
+            self.value = value
+
+    def set_image(self, image: Any) -> None:
+        """A new image to paint on: the mask starts empty (and the spec's mask is cleared)."""
+        if image is self._image:
+            return
+        self._image = image
+        if image is None:
+            self.holder.children = ()
+            self.info.value = "<i>Choose the image above first, then paint the region to edit.</i>"
+            self.value = None
+            return
+        try:
+            if self.painter is None:
+                self.painter = self._painter_cls(image)
+                self.painter.on_change(self._painted)
+            else:
+                self.painter.set_image(image, notify=False)
+        except (ValueError, OSError) as exc:
+            self.info.value = f"<span style='color:#d32f2f'>cannot paint on this image: {exc}</span>"
+            self.holder.children = ()
+            return
+        self.holder.children = (self.painter,)
+        self.info.value = "<small>Paint the region to edit (black in the mask that is sent).</small>"
+        self.value = None
+
+    def _painted(self, mask: Any) -> None:
+        if self.value is mask:  # same object, changed in place: traitlets would stay silent
+            self.notify_change(traitlets.Bunch(name="value", old=None, new=mask, owner=self, type="change"))
+        else:
+            self.value = mask
+
+    def _on_value(self, change: Any) -> None:
+        """A mask set from code (spec → widget): load it into the painter when it fits."""
+        new = change["new"]
+        if new is None or self.painter is None or new is self.painter.mask:
+            return
+        try:
+            from .. import Mask
+
+            mask = Mask.from_image(new.open() if hasattr(new, "open") else new)
+            if mask.size == self.painter.image_size:
+                self.painter.set_image(self._image, mask=mask, notify=False)
+        except (ValueError, OSError, TypeError):
+            pass  # shown as it is; the spec's own check reports a bad mask
+
+
+def make_mask_field(label: str, doc: str, value: Any, *, image: Any) -> W.DOMWidget:
+    """The painter when `widgets._painter` exists, else an upload of a mask file."""
+    try:
+        from ._painter import MaskPainter
+    except ImportError:
+        return ImageField(label, doc + " Upload a black-and-white PNG.", value)
+    return PainterMaskField(label, doc, value, image, MaskPainter)

@@ -1,0 +1,518 @@
+"""From a spec's parameters to ipywidgets: one table from parameter type to widget factory.
+
+Why a table looked up along the parameter's class hierarchy (as Panel's `pn.Param` does): a
+new parameter type (say `Int(param.Integer)`) gets a sensible widget for free, and a field
+that needs something special is one line in `FIELD_OVERRIDES`. Each factory returns a
+`FieldView`: the control a user (or a test) sets, a message line under it, and the two
+conversions between what the control holds and what the spec holds. Linking views to the
+spec is the form's job (`_form.py`); nothing here touches the spec's values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+import param
+import traitlets
+
+from ._image_fields import ImageField, ImageListField, ResultShelf, make_mask_field
+
+#: Fields at or above this precedence fold into the "Advanced" section.
+ADVANCED_PRECEDENCE = 10
+#: Up to this many choices show as toggle buttons; more become a dropdown.
+TOGGLE_MAX_OPTIONS = 4
+#: A bounded whole number whose range is wider than this gets a text box, not a slider
+#: (nobody picks a seed out of two billion with a slider).
+SLIDER_MAX_SPAN = 1000
+INVALID_CLASS = "ideogram-nb-invalid"
+INVALID_BORDER = "2px solid #d32f2f"
+WARNING_BORDER = "2px solid #ed8c00"
+SERVICE_DEFAULT_LABEL = "service default"
+_DESCRIPTION_STYLE = {"description_width": "170px"}
+
+
+class _ServiceDefault:
+    """The option that stands for None ("not sent"): ipywidgets treats a None value as
+    "nothing selected", so None itself cannot be an option's value."""
+
+    def __repr__(self) -> str:
+        return "SERVICE_DEFAULT"
+
+
+SERVICE_DEFAULT = _ServiceDefault()
+
+
+@dataclass
+class FieldContext:
+    """What a factory may know: the spec, the field, and the session's reusable images."""
+
+    spec: param.Parameterized
+    name: str
+    pobj: param.Parameter
+    shelf: ResultShelf | None = None
+
+    @property
+    def label(self) -> str:
+        return self.pobj.label or self.name
+
+    @property
+    def doc(self) -> str:
+        return " ".join((self.pobj.doc or "").split())
+
+    @property
+    def value(self) -> Any:
+        return getattr(self.spec, self.name)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class FieldView:
+    """One field on screen. `control` is what `form.fields[name]` returns: it has `.value`."""
+
+    def __init__(
+        self,
+        name: str,
+        control: W.DOMWidget,
+        *,
+        to_param: Callable[[Any], Any] = _identity,
+        from_param: Callable[[Any], Any] = _identity,
+        follow: Callable[[param.Parameter, Any], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.control = control
+        self.message = W.HTML(layout=W.Layout(display="none", margin="0 0 4px 176px"))
+        self.box = W.VBox([control, self.message], layout=W.Layout(margin="0 0 2px 0"))
+        self._to_param = to_param
+        self._from_param = from_param
+        self._follow = follow
+        self.level: str | None = None
+
+    def read(self) -> Any:
+        """The control's value as the spec wants it; ValueError when it cannot be parsed."""
+        return self._to_param(self.control.value)
+
+    def show(self, value: Any) -> None:
+        """Put a spec value on the control (the caller guards against echo)."""
+        self.control.value = self._from_param(value)
+
+    def follow(self, pobj: param.Parameter, value: Any) -> None:
+        """The parameter's allowed values changed (e.g. a model narrowed the styles)."""
+        if self._follow is not None:
+            self._follow(pobj, value)
+
+    def set_message(self, level: str | None, text: str = "") -> None:
+        """Mark the field: 'error' (red border and message), 'warning' (orange), or None."""
+        from html import escape
+
+        if level == self.level and (level is None or self.message.value.endswith(f"{escape(text)}</span>")):
+            return
+        self.level = level
+        if level is None:
+            self.control.remove_class(INVALID_CLASS)
+            self.control.layout.border = None
+            self.message.value = ""
+            self.message.layout.display = "none"
+            return
+        colour = "#d32f2f" if level == "error" else "#a15c00"
+        if level == "error":
+            self.control.add_class(INVALID_CLASS)
+        else:
+            self.control.remove_class(INVALID_CLASS)
+        self.control.layout.border = INVALID_BORDER if level == "error" else WARNING_BORDER
+        self.message.value = f"<span style='color:{colour};font-size:90%'>{escape(text)}</span>"
+        self.message.layout.display = None
+
+
+Factory = Callable[[FieldContext], FieldView]
+
+
+def _common(ctx: FieldContext, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": ctx.label,
+        "tooltip": ctx.doc,
+        "style": _DESCRIPTION_STYLE,
+        "layout": W.Layout(width="95%", max_width="720px"),
+        **extra,
+    }
+
+
+# --- text -------------------------------------------------------------------------------------
+def text_field(ctx: FieldContext) -> FieldView:
+    none_as_empty = bool(ctx.pobj.allow_None)
+    control = W.Text(value=ctx.value or "", continuous_update=False, **_common(ctx))
+    return FieldView(
+        ctx.name, control,
+        to_param=lambda v: (None if none_as_empty and v == "" else v),
+        from_param=lambda v: v or "",
+    )  # fmt: skip
+
+
+def textarea_field(ctx: FieldContext, rows: int = 3) -> FieldView:
+    control = W.Textarea(value=ctx.value or "", rows=rows, continuous_update=False, **_common(ctx))
+    none_as_empty = bool(ctx.pobj.allow_None)
+    return FieldView(
+        ctx.name, control,
+        to_param=lambda v: (None if none_as_empty and v == "" else v),
+        from_param=lambda v: v or "",
+    )  # fmt: skip
+
+
+def string_field(ctx: FieldContext) -> FieldView:
+    """Prompts and other long strings get a text area; short strings a line."""
+    if ctx.name.endswith("prompt"):
+        return textarea_field(ctx)
+    return text_field(ctx)
+
+
+# --- numbers ----------------------------------------------------------------------------------
+def _finite_bounds(pobj: param.Parameter) -> tuple[float, float] | None:
+    bounds = getattr(pobj, "bounds", None)
+    if not bounds or bounds[0] is None or bounds[1] is None:
+        return None
+    lo, hi = bounds
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return lo, hi
+
+
+def _parse_number(text: str, integer: bool, allow_none: bool) -> Any:
+    text = str(text).strip().replace("_", "")
+    if text == "":
+        if allow_none:
+            return None
+        raise ValueError("a value is required")
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(f"{text!r} is not {kind}") from None
+
+
+class OptionalSlider(W.HBox):
+    """A slider that can also mean "service default": unticked → None."""
+
+    value = traitlets.Any(None)
+
+    def __init__(self, slider: W.IntSlider | W.FloatSlider, value: Any, **kwargs: Any) -> None:
+        self.slider = slider
+        self.use = W.Checkbox(
+            value=value is not None, indent=False, description="set",
+            tooltip=f"Untick to leave it to the service ({SERVICE_DEFAULT_LABEL})",
+            layout=W.Layout(width="60px"),
+        )  # fmt: skip
+        slider.disabled = value is None
+        super().__init__([slider, self.use], **kwargs)
+        self.value = value
+        self._busy = False
+        self.use.observe(self._from_children, "value")
+        slider.observe(self._from_children, "value")
+        self.observe(self._to_children, "value")
+
+    def _from_children(self, _change: Any = None) -> None:
+        if self._busy:
+            return
+        self.slider.disabled = not self.use.value
+        self.value = self.slider.value if self.use.value else None
+
+    def _to_children(self, change: Any) -> None:
+        self._busy = True
+        try:
+            if change["new"] is None:
+                self.use.value = False
+            else:
+                self.use.value = True
+                self.slider.value = change["new"]
+            self.slider.disabled = not self.use.value
+        finally:
+            self._busy = False
+
+
+def number_field(ctx: FieldContext) -> FieldView:
+    pobj = ctx.pobj
+    integer = isinstance(pobj, param.Integer)
+    allow_none = bool(pobj.allow_None)
+    bounds = _finite_bounds(pobj)
+    value = ctx.value
+    if bounds is not None and (not integer or bounds[1] - bounds[0] <= SLIDER_MAX_SPAN):
+        lo, hi = bounds
+        inclusive = getattr(pobj, "inclusive_bounds", (True, True))
+        step = getattr(pobj, "step", None) or (1 if integer else (hi - lo) / 100)
+        lo = lo if inclusive[0] else lo + step
+        hi = hi if inclusive[1] else hi - step
+        cls = W.IntSlider if integer else W.FloatSlider
+        start = value if value is not None else (pobj.default if pobj.default is not None else lo)
+        slider_kw = dict(min=lo, max=hi, step=step, value=start, continuous_update=False)
+        if not allow_none:
+            return FieldView(ctx.name, cls(**slider_kw, **_common(ctx)))
+        common = _common(ctx)
+        slider = cls(**slider_kw, description=common.pop("description"), style=common.pop("style"))
+        slider.tooltip = ctx.doc
+        return FieldView(ctx.name, OptionalSlider(slider, value, **common))
+    if not allow_none:
+        cls = W.IntText if integer else W.FloatText
+        return FieldView(ctx.name, cls(value=value, continuous_update=False, **_common(ctx)))
+    # Optional and unbounded (or a huge range): a text box where empty means None.
+    hint = "random" if ctx.name == "seed" else SERVICE_DEFAULT_LABEL
+    control = W.Text(value="" if value is None else str(value), placeholder=hint, continuous_update=False, **_common(ctx))
+    return FieldView(
+        ctx.name, control,
+        to_param=lambda v: _parse_number(v, integer, allow_none),
+        from_param=lambda v: "" if v is None else str(v),
+    )  # fmt: skip
+
+
+# --- choices ----------------------------------------------------------------------------------
+def choice_options(pobj: param.Parameter, current: Any = None) -> list[tuple[str, Any]]:
+    """(label, value) pairs; None becomes "service default"; a current value the parameter no
+    longer allows stays listed (marked), so the control never silently changes the spec."""
+    objects = list(pobj.objects)
+    options: list[tuple[str, Any]] = []
+    if None in objects or pobj.allow_None:
+        options.append((SERVICE_DEFAULT_LABEL, SERVICE_DEFAULT))
+    options.extend((str(o), o) for o in objects if o is not None)
+    if current is not None and current not in objects:
+        options.append((f"{current} (not allowed here)", current))
+    return options
+
+
+def _to_choice(value: Any) -> Any:
+    return None if value is SERVICE_DEFAULT else value
+
+
+def _from_choice(value: Any) -> Any:
+    return SERVICE_DEFAULT if value is None else value
+
+
+def selector_field(ctx: FieldContext) -> FieldView:
+    pobj = ctx.pobj
+    real = [o for o in pobj.objects if o is not None]
+    options = choice_options(pobj, ctx.value)
+    value = _from_choice(ctx.value)
+    if len(real) <= TOGGLE_MAX_OPTIONS:
+        control: W.DOMWidget = W.ToggleButtons(
+            options=options, value=value, tooltips=[ctx.doc] * len(options), **_common(ctx)
+        )
+        control.style.button_width = "auto"
+    else:
+        control = W.Dropdown(options=options, value=value, **_common(ctx))
+
+    def follow(new_pobj: param.Parameter, current: Any) -> None:
+        new_options = choice_options(new_pobj, current)
+        if list(control.options) == new_options:
+            return
+        with control.hold_trait_notifications():
+            control.options = new_options
+            control.value = _from_choice(current)
+        if isinstance(control, W.ToggleButtons):
+            control.tooltips = [ctx.doc] * len(new_options)
+
+    view = FieldView(ctx.name, control, to_param=_to_choice, from_param=_from_choice, follow=follow)
+
+    def show(value: Any) -> None:
+        labels = [v for _, v in control.options]
+        if _from_choice(value) not in labels:
+            follow(ctx.spec.param[ctx.name], value)
+        control.value = _from_choice(value)
+
+    view.show = show  # type: ignore[method-assign]
+    return view
+
+
+def list_selector_field(ctx: FieldContext) -> FieldView:
+    options = [(str(o), o) for o in ctx.pobj.objects]
+    control = W.SelectMultiple(options=options, value=tuple(ctx.value or ()), **_common(ctx))
+    return FieldView(
+        ctx.name, control,
+        to_param=lambda v: list(v) or (None if ctx.pobj.allow_None else []),
+        from_param=lambda v: tuple(v or ()),
+    )  # fmt: skip
+
+
+def boolean_field(ctx: FieldContext) -> FieldView:
+    if not ctx.pobj.allow_None:
+        return FieldView(ctx.name, W.Checkbox(value=bool(ctx.value), **_common(ctx)))
+    options = [(SERVICE_DEFAULT_LABEL, SERVICE_DEFAULT), ("on", True), ("off", False)]
+    control = W.ToggleButtons(options=options, value=_from_choice(ctx.value), **_common(ctx))
+    return FieldView(ctx.name, control, to_param=_to_choice, from_param=_from_choice)
+
+
+# --- lists and anything else ------------------------------------------------------------------
+def _split_items(text: str) -> list[str]:
+    return [item for item in text.replace(",", " ").split() if item]
+
+
+def list_field(ctx: FieldContext) -> FieldView:
+    """A list of short strings (e.g. style codes): comma- or space-separated."""
+    control = W.Text(
+        value=", ".join(map(str, ctx.value or ())), placeholder="comma-separated",
+        continuous_update=False, **_common(ctx),
+    )  # fmt: skip
+    return FieldView(
+        ctx.name, control,
+        to_param=lambda v: _split_items(v) or (None if ctx.pobj.allow_None else []),
+        from_param=lambda v: ", ".join(map(str, v or ())),
+    )  # fmt: skip
+
+
+def _palette_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    parts = []
+    for item in value:
+        if isinstance(item, dict):
+            weight = item.get("color_weight")
+            parts.append(item["color_hex"] + (f":{weight:g}" if weight is not None else ""))
+        else:
+            parts.append(str(item))
+    return ", ".join(parts)
+
+
+def _palette_value(text: str) -> Any:
+    items = _split_items(text)
+    if not items:
+        return None
+    if len(items) == 1 and ":" not in items[0]:
+        return items[0]
+    out: list[Any] = []
+    for item in items:
+        hex_, _, weight = item.partition(":")
+        out.append((hex_, float(weight)) if weight else hex_)
+    return out
+
+
+def palette_field(ctx: FieldContext) -> FieldView:
+    """A preset name, or hex colours with optional weights: `#ff0000:0.6, #00ff00`."""
+    control = W.Text(
+        value=_palette_text(ctx.value), placeholder="EMBER, or #ff0000:0.6, #00ff00",
+        continuous_update=False, **_common(ctx),
+    )  # fmt: skip
+    return FieldView(ctx.name, control, to_param=_palette_value, from_param=_palette_text)
+
+
+def generic_field(ctx: FieldContext) -> FieldView:
+    """Fallback: JSON (or plain text) in a text box; empty means None."""
+
+    def to_param(text: str) -> Any:
+        text = text.strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def from_param(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        try:
+            return json.dumps(value)
+        except TypeError:
+            return repr(value)
+
+    control = W.Text(value=from_param(ctx.value), continuous_update=False, **_common(ctx))
+    return FieldView(ctx.name, control, to_param=to_param, from_param=from_param)
+
+
+# --- images -----------------------------------------------------------------------------------
+def image_field(ctx: FieldContext) -> FieldView:
+    return FieldView(ctx.name, ImageField(ctx.label, ctx.doc, ctx.value, shelf=ctx.shelf))
+
+
+def image_list_field(ctx: FieldContext) -> FieldView:
+    return FieldView(ctx.name, ImageListField(ctx.label, ctx.doc, ctx.value, shelf=ctx.shelf))
+
+
+def mask_field(ctx: FieldContext) -> FieldView:
+    """The mask: a painter over the spec's `image` when the painter exists, else an upload."""
+    has_image = "image" in ctx.spec.param
+    control = make_mask_field(ctx.label, ctx.doc, ctx.value, image=getattr(ctx.spec, "image", None) if has_image else None)
+    set_image = getattr(control, "set_image", None)
+    if has_image and set_image is not None:
+        ctx.spec.param.watch(lambda event: set_image(event.new), ["image"])
+    return FieldView(ctx.name, control)
+
+
+# --- the table ----------------------------------------------------------------------------------
+WIDGET_FACTORIES: dict[type[param.Parameter], Factory] = {
+    param.Parameter: generic_field,
+    param.String: string_field,
+    param.Number: number_field,
+    param.Boolean: boolean_field,
+    param.Selector: selector_field,
+    param.ListSelector: list_selector_field,
+    param.List: list_field,
+}
+
+#: Per-field overrides by name: they win over the type table.
+FIELD_OVERRIDES: dict[str, Factory] = {
+    "prompt": lambda ctx: textarea_field(ctx, rows=4),
+    "negative_prompt": lambda ctx: textarea_field(ctx, rows=2),
+    "color_palette": palette_field,
+    "style_codes": list_field,
+    "mask": mask_field,
+}
+
+
+def _register_image_params() -> None:
+    """The spec layer's own image parameter types (imported here, not at the top: the form
+    must still build for plain `param.Parameterized` classes)."""
+    try:
+        from .._spec_base import ImageListParam, ImageParam
+    except ImportError:  # pragma: no cover - the spec layer is part of the package
+        return
+    WIDGET_FACTORIES.setdefault(ImageParam, image_field)
+    WIDGET_FACTORIES.setdefault(ImageListParam, image_list_field)
+
+
+_register_image_params()
+
+
+def factory_for(name: str, pobj: param.Parameter, overrides: dict[str, Factory] | None = None) -> Factory:
+    """Overrides by name first, then the most specific type along the parameter's MRO."""
+    for table in (overrides or {}, FIELD_OVERRIDES):
+        if name in table:
+            return table[name]
+    for cls in type(pobj).__mro__:
+        if cls in WIDGET_FACTORIES:
+            return WIDGET_FACTORIES[cls]
+    return generic_field
+
+
+def make_field(
+    spec: param.Parameterized,
+    name: str,
+    *,
+    shelf: ResultShelf | None = None,
+    overrides: dict[str, Factory] | None = None,
+) -> FieldView:
+    pobj = spec.param[name]
+    view = factory_for(name, pobj, overrides)(FieldContext(spec, name, pobj, shelf))
+    if pobj.constant or getattr(pobj, "readonly", False):
+        view.control.disabled = True
+    return view
+
+
+def form_fields(spec: param.Parameterized) -> tuple[list[str], list[str]]:
+    """(basic, advanced) field names in precedence order; negative precedence is hidden."""
+    names = [n for n in spec.param if n != "name"]
+    order = {n: i for i, n in enumerate(names)}
+
+    def prec(n: str) -> float:
+        p = spec.param[n].precedence
+        return 0.0 if p is None else float(p)
+
+    shown = sorted((n for n in names if prec(n) >= 0), key=lambda n: (prec(n), order[n]))
+    basic = [n for n in shown if prec(n) < ADVANCED_PRECEDENCE]
+    advanced = [n for n in shown if prec(n) >= ADVANCED_PRECEDENCE]
+    return basic, advanced

@@ -1,0 +1,216 @@
+"""The content-addressed image store: layout, atomic idempotent writes, thumbnails, refs."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ideogram_nb import _store
+from ideogram_nb._config import EXPORT_THUMBNAIL_PX, THUMBNAIL_PX
+from ideogram_nb._metadata import read_metadata, toolkit_version
+from ideogram_nb._store import ImageStore, image_format, normalize_sha, register_store, resolve_from_open_stores
+
+META = {"endpoint": "generate", "spec": {"endpoint": "generate", "prompt": "fox"}, "seed": 5,
+        "resolution": "1024x1024", "prompt": "fox", "provider": "offline"}  # fmt: skip
+
+
+def encode(fmt: str, size: tuple[int, int] = (20, 10), color=(200, 30, 60), mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, format=fmt)
+    return out.getvalue()
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".tmp-*")]
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")])
+def test_put_lays_out_by_hash_with_format_extension(tmp_path, fmt, ext):
+    store = ImageStore(tmp_path / "images")
+    data = encode(fmt)
+    sha, path = store.put(data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert path == tmp_path / "images" / sha[:2] / f"{sha}.{ext}"
+    assert path.read_bytes() == data
+    assert image_format(data) == ext
+    assert store.path(sha) == path == store.path(f"sha256:{sha.upper()}")
+    assert store.get(sha) == data
+    assert sha in store and f"sha256:{sha}" in store
+    assert list(store) == [sha]
+    assert temp_files(store.root) == []
+
+
+def test_unknown_bytes_need_a_suffix(tmp_path):
+    store = ImageStore(tmp_path)
+    with pytest.raises(ValueError, match="suffix"):
+        store.put(b"GIF89a....")
+    sha, path = store.put(b"GIF89a....", suffix=".GIF")
+    assert path.name == f"{sha}.gif"
+    assert store.path(sha) == path
+    assert store.put(b"GIF89a?", suffix="jpeg")[1].suffix == ".jpg"
+
+
+def test_put_is_idempotent_and_does_not_rewrite(tmp_path):
+    store = ImageStore(tmp_path)
+    data = encode("PNG")
+    sha, path = store.put(data)
+    before = path.stat()
+    assert store.put(data) == (sha, path)
+    after = path.stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+
+
+def test_truncated_file_is_repaired(tmp_path):
+    store = ImageStore(tmp_path)
+    data = encode("PNG")
+    sha, path = store.put(data)
+    path.write_bytes(data[:10])  # e.g. copied by hand and cut short
+    store.put(data)
+    assert path.read_bytes() == data
+
+
+def test_missing_and_malformed_refs(tmp_path):
+    store = ImageStore(tmp_path / "s")
+    (tmp_path / "secret.png").write_bytes(b"x")
+    missing = "0" * 64
+    assert store.path(missing) is None
+    assert missing not in store
+    assert store.resolve(missing) is None
+    with pytest.raises(KeyError, match=missing):
+        store.get(missing)
+    for bad in ("../secret", "sha256:../../secret", "abc", "g" * 64):
+        assert store.path(bad) is None
+        assert bad not in store
+    assert 42 not in store
+    assert normalize_sha(" SHA256:" + "A" * 64) == "a" * 64
+
+
+def test_put_output_embeds_the_record_and_hashes_stored_bytes(tmp_path):
+    store = ImageStore(tmp_path)
+    raw = encode("PNG", color=(1, 2, 3))
+    sha, path = store.put_output(raw, META)
+    stored = path.read_bytes()
+    assert sha == hashlib.sha256(stored).hexdigest()
+    assert stored != raw
+    assert read_metadata(path) == {**META, "version": toolkit_version()}
+    with Image.open(path) as a, Image.open(io.BytesIO(raw)) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    # reproducible: same request → same bytes → same sha; another seed → another file
+    assert store.put_output(raw, dict(META)) == (sha, path)
+    assert store.put_output(raw, {**META, "seed": 6})[0] != sha
+
+
+def test_put_output_stores_non_png_unchanged(tmp_path):
+    store = ImageStore(tmp_path)
+    jpeg = encode("JPEG")
+    sha, path = store.put_output(jpeg, META)
+    assert path.read_bytes() == jpeg and sha == hashlib.sha256(jpeg).hexdigest()
+
+
+def test_many_threads_writing_the_same_and_different_images(tmp_path):
+    store = ImageStore(tmp_path)
+    shared = encode("PNG", size=(64, 64))
+    results: list[tuple[str, Path]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(16)
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            for j in range(10):
+                got = [store.put(shared), store.put(encode("PNG", color=(i, j, 0)))]
+                with lock:
+                    results.extend(got)
+        except BaseException as exc:  # collected and re-raised in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({sha for sha, _ in results}) == 1 + 16 * 10
+    for sha, path in results:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+    assert temp_files(tmp_path) == []
+
+
+def test_thumbnail_is_a_small_cached_jpeg(tmp_path, monkeypatch):
+    store = ImageStore(tmp_path)
+    sha, _ = store.put(encode("PNG", size=(1000, 500)))
+    thumb = store.thumbnail(sha)
+    with Image.open(io.BytesIO(thumb)) as im:
+        assert im.format == "JPEG"
+        assert im.size == (THUMBNAIL_PX, THUMBNAIL_PX // 2)
+    cached = list((tmp_path / "thumbs").rglob("*.jpg"))
+    assert len(cached) == 1 and cached[0].read_bytes() == thumb
+
+    def boom(*args: object) -> bytes:
+        raise AssertionError("the cached thumbnail should have been used")
+
+    monkeypatch.setattr(_store, "make_thumbnail", boom)
+    assert store.thumbnail(sha) == thumb
+    assert list(store) == [sha]  # thumbnails are not images of the store
+
+
+def test_export_thumbnail_size_and_no_upscaling(tmp_path):
+    store = ImageStore(tmp_path)
+    big, _ = store.put(encode("PNG", size=(400, 800)))
+    small, _ = store.put(encode("PNG", size=(30, 20)))
+    with Image.open(io.BytesIO(store.thumbnail(big, EXPORT_THUMBNAIL_PX))) as im:
+        assert im.size == (EXPORT_THUMBNAIL_PX // 2, EXPORT_THUMBNAIL_PX)
+    with Image.open(io.BytesIO(store.thumbnail(small, EXPORT_THUMBNAIL_PX))) as im:
+        assert im.size == (30, 20)
+    with pytest.raises(KeyError):
+        store.thumbnail("f" * 64)
+
+
+def test_thumbnail_of_transparent_image_is_on_white(tmp_path):
+    store = ImageStore(tmp_path)
+    sha, _ = store.put(encode("PNG", size=(40, 40), color=(0, 0, 0, 0), mode="RGBA"))
+    with Image.open(io.BytesIO(store.thumbnail(sha, 32))) as im:
+        assert im.mode == "RGB"
+        assert min(im.getpixel((16, 16))) > 240
+
+
+def test_open_stores_resolve_refs_and_are_not_kept_alive(tmp_path, monkeypatch):
+    monkeypatch.setattr(_store, "_open_stores", type(_store._open_stores)())
+    store = ImageStore(tmp_path / "a")
+    data = encode("PNG", color=(9, 9, 9))
+    sha, _ = store.put(data)
+    assert resolve_from_open_stores(sha) is None  # not registered, default home is empty
+    register_store(store)
+    assert resolve_from_open_stores(sha) == data
+    del store
+    gc.collect()
+    assert len(_store._open_stores) == 0
+    assert resolve_from_open_stores(sha) is None
+
+
+def test_default_home_store_resolves_without_a_registered_store(tmp_path, monkeypatch, _isolated_env):
+    monkeypatch.setattr(_store, "_open_stores", type(_store._open_stores)())
+    data = encode("WEBP")
+    sha, _ = ImageStore(_isolated_env / "images").put(data)
+    gc.collect()
+    assert resolve_from_open_stores(f"sha256:{sha}") == data
+
+
+def test_register_hooks_into_the_images_module_once(tmp_path, monkeypatch):
+    images = pytest.importorskip("ideogram_nb._images")
+    if not hasattr(images, "register_image_resolver"):
+        pytest.skip("_images has no register_image_resolver yet")
+    calls: list[object] = []
+    monkeypatch.setattr(images, "register_image_resolver", calls.append)
+    monkeypatch.setattr(_store, "_resolver_registered", False)
+    register_store(ImageStore(tmp_path / "x"))
+    register_store(ImageStore(tmp_path / "y"))
+    assert calls == [resolve_from_open_stores]
