@@ -23,19 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._api import SEED_MAX
 from ._axes import Axis, format_value, make_axis
-from ._compare_ab import ABMixin
-from ._contact_sheet import (
-    DEFAULT_CELL_PX,
-    DEFAULT_MAX_CELLS_PER_PAGE,
-    SheetCell,
-    SheetPage,
-    cell_size_for,
-    draw_page,
-    page_paths,
-    read_png_text,
-    save_png,
-    split_page,
-)
+from ._compare_view import COMPARE_CHUNK, ComparisonViews
+from ._contact_sheet import read_png_text
 from ._errors import BudgetError, ImageInputError, Problem, SpecError
 from ._progress import Progress
 from ._spec_base import Spec, spec_from_dict
@@ -44,8 +33,6 @@ if TYPE_CHECKING:
     from ._client import Client
     from ._results import ImageResult, Result
 
-#: PNG text chunk of a contact sheet holding the axis set-up (base spec, axes, seeds).
-COMPARE_CHUNK = "compare"
 LABEL_PREFIX = "compare:"
 AXIS_NAMES = ("x", "y", "page")
 
@@ -123,7 +110,7 @@ class Cell:
         return f"<Cell [{self.legend}] {self.state}>"
 
 
-class Comparison(ABMixin):
+class Comparison(ComparisonViews):
     """A planned grid of cells over up to three axes (x, y, page). See `compare()`."""
 
     def __init__(
@@ -391,46 +378,6 @@ class Comparison(ABMixin):
             axes.append(a.to_json(values if a.sr is None else None))
         return {"format": 1, "id": self.id, "base": self.base.to_dict(), "axes": axes, "seed": self.seed, "seeds": self.seeds}
 
-    # --- the contact sheet ----------------------------------------------------------------
-    def _sheet_pages(self, captions: bool) -> list[SheetPage]:
-        n = len(self.axes)
-        xs = self.axes[0]
-        ys = self.axes[1] if n > 1 else None
-        pages = []
-        for p in range(len(self.axes[2]) if n > 2 else 1):
-            rows = []
-            for y in range(len(ys) if ys else 1):
-                rest = (y, p)[: n - 1]
-                rows.append([_sheet_cell(self._by_index[(x, *rest)], captions) for x in range(len(xs))])
-            pages.append(SheetPage(
-                cells=rows, col_labels=[xs.legend(i) for i in range(len(xs))],
-                row_labels=[ys.legend(i) for i in range(len(ys))] if ys else [],
-                title=self.axes[2].legend(p) if n > 2 else "",
-            ))  # fmt: skip
-        return pages
-
-    def to_image(
-        self, path: str | Path, captions: bool = False, max_cells_per_page: int = DEFAULT_MAX_CELLS_PER_PAGE,
-        cell_px: int = DEFAULT_CELL_PX,
-    ) -> list[Path]:  # fmt: skip
-        """Stitch a labelled contact sheet (PNG, split into pages when huge) → written paths.
-
-        Each page carries the axis set-up in its `compare` text chunk: `from_image` rebuilds
-        the grid. The single images stay where they are: `comparison[x, y].images[i].path`.
-        """
-        pages = self._sheet_pages(captions)
-        cell_w, cell_h = cell_size_for(pages, cell_px)
-        parts = [
-            part for page in pages
-            for part in split_page(page, cell_w, cell_h, captions=captions, max_cells_per_page=max_cells_per_page)
-        ]  # fmt: skip
-        setup = self.setup()
-        written = []
-        for i, (part, out) in enumerate(zip(parts, page_paths(path, len(parts))), start=1):
-            chunk = json.dumps({**setup, "page": i, "pages": len(parts)}, sort_keys=True, ensure_ascii=False)
-            written.append(save_png(draw_page(part, cell_w, cell_h, captions), out, {COMPARE_CHUNK: chunk}))
-        return written
-
     @classmethod
     def from_image(cls, path: str | Path, client: Client | None = None) -> Comparison:
         """Rebuild a grid (same cells, same seeds, not yet run) from a saved contact sheet."""
@@ -470,24 +417,6 @@ def _jsonable(value: Any, fallback: Any = None) -> Any:
     if isinstance(ref, str):
         return ref
     return fallback if fallback is not None else format_value(value)
-
-
-def _caption(images: list[ImageResult]) -> str:
-    """`seed 42 · 1024x1024`: each distinct seed and size once."""
-    seeds = list(dict.fromkeys(str(im.seed) for im in images if im.seed is not None))
-    sizes = list(dict.fromkeys(im.resolution for im in images if im.resolution))
-    parts = ([("seeds " if len(seeds) > 1 else "seed ") + ", ".join(seeds)] if seeds else []) + sizes
-    return " · ".join(parts)
-
-
-def _sheet_cell(cell: Cell, captions: bool) -> SheetCell:
-    if cell.state == "ok" and cell.result is not None:
-        images = [im.path for im in cell.result.images]
-        caption = _caption(cell.result.images) if captions else ""
-        return SheetCell(images=images, caption=caption)
-    if cell.state == "error":
-        return SheetCell(status="error", message=str(cell.error), caption=cell.legend if captions else "")
-    return SheetCell(status="pending", message="running" if cell.state == "running" else "")
 
 
 def compare(

@@ -107,7 +107,7 @@ def wrap(text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int,
     lines: list[str] = []
     for para in str(text).splitlines() or [""]:
         current = ""
-        for word in para.split(" "):
+        for word in para.split():
             trial = f"{current} {word}" if current else word
             if f.getlength(trial) <= width:
                 current = trial

@@ -210,7 +210,7 @@ def test_withheld_image_is_a_result_not_a_crash():
 def test_run_many_keeps_order_and_returns_failures():
     client = make_client()
     specs = [ig.Generate(prompt=f"p{i}") for i in range(3)] + [ig.Generate(prompt="__unsafe__")]
-    specs.insert(1, ig.Generate(prompt="x", num_images=9))  # invalid: never sent
+    specs.insert(1, ig.Generate(prompt="x", aspect_ratio="1x1", resolution="1024x1024"))  # invalid: never sent
     seen: list[int] = []
     results = client.run_many(specs, progress=lambda done, total, r: seen.append(done))
     assert [r.spec for r in results] == specs

@@ -439,3 +439,18 @@ def test_specs_with_image_refs_rebuild_through_the_history_store(tmp_path):
     _, path = history.store.put_output(png(1), meta)
     again = spec_from_image(path)
     assert again.to_dict() == {**d, "seed": 99}
+
+
+def test_votes_keep_every_vote_and_count_the_latest(tmp_path):
+    history = History(tmp_path)
+    history.add_vote("cmp-1", 0, "A", a_run_id="r1", b_run_id="r2")
+    history.add_vote("cmp-1", 0, "B", meta={"note": "changed my mind"})
+    history.add_vote("cmp-1", 1, "tie")
+    history.add_vote("cmp-2", 0, "A")
+    with pytest.raises(ValueError, match="choice"):
+        history.add_vote("cmp-1", 2, "C")
+    latest = history.votes("cmp-1")
+    assert [(v["pair"], v["choice"]) for v in latest] == [(0, "B"), (1, "tie")]
+    assert latest[0]["meta"] == {"note": "changed my mind"}
+    assert len(history.votes("cmp-1", latest=False)) == 3
+    assert len(History(tmp_path).votes()) == 3  # reopened: (cmp-1, 0), (cmp-1, 1), (cmp-2, 0)

@@ -1,8 +1,10 @@
-"""A/B reading of a comparison: pairs, the words that differ, votes, and the HTML view.
+"""Looking at a comparison: A/B pairs and votes, the words that differ, HTML and contact sheets.
 
-Why separate from planning and running: judging two prompts is its own activity (look at the
-pairs, see what changed, vote, tally later), and the HTML view is display only. Votes live
-in the history's SQLite so they survive the notebook and can be tallied across sessions.
+Why separate from planning and running: judging results is its own activity (look at the
+pairs, see what changed, vote, tally later, save a sheet), and none of it changes which calls
+are made. Votes live in the history's SQLite so they survive the notebook and can be tallied
+across sessions. Contact sheets carry the axis set-up so `Comparison.from_image` can rebuild
+the grid from the picture alone.
 """
 
 from __future__ import annotations
@@ -10,14 +12,31 @@ from __future__ import annotations
 import base64
 import difflib
 import io
+import json
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._axes import Axis, format_value
+from ._contact_sheet import (
+    DEFAULT_CELL_PX,
+    DEFAULT_MAX_CELLS_PER_PAGE,
+    SheetCell,
+    SheetPage,
+    cell_size_for,
+    draw_page,
+    page_paths,
+    save_png,
+    split_page,
+)
 
 if TYPE_CHECKING:
     from ._client import Client
     from ._compare import Cell
+    from ._results import ImageResult
+
+#: PNG text chunk of a contact sheet holding the axis set-up (base spec, axes, seeds).
+COMPARE_CHUNK = "compare"
 
 CHOICES = ("A", "B", "tie")
 _CHOICE_ALIASES = {"a": "A", "b": "B", "tie": "tie", "=": "tie", "draw": "tie", "same": "tie"}
@@ -68,8 +87,8 @@ def thumbnail_data_uri(path: Any, px: int = HTML_THUMB_PX) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-class ABMixin:
-    """Pairs, diff, votes and HTML for `Comparison` (which provides the attributes below)."""
+class ComparisonViews:
+    """Pairs, diff, votes, HTML and contact sheets for `Comparison` (which provides the state)."""
 
     id: str
     axes: tuple[Axis, ...]
@@ -78,6 +97,22 @@ class ABMixin:
 
     def _client(self) -> Client:  # provided by Comparison
         raise NotImplementedError
+
+    def setup(self) -> dict[str, Any]:  # provided by Comparison
+        raise NotImplementedError
+
+    def page_rows(self, page: int = 0) -> list[list[Cell]]:
+        """The cells of one page (a value of the third axis) as rows (y) of columns (x)."""
+        n = len(self.axes)
+        rows = []
+        for y in range(len(self.axes[1]) if n > 1 else 1):
+            rest = (y, page)[: n - 1]
+            rows.append([self._by_index[(x, *rest)] for x in range(len(self.axes[0]))])
+        return rows
+
+    @property
+    def n_pages(self) -> int:
+        return len(self.axes[2]) if len(self.axes) > 2 else 1
 
     # --- pairs ----------------------------------------------------------------------------
     @property
@@ -185,15 +220,69 @@ class ABMixin:
             parts.append(f"<div><b>A</b> ({escape(field)}): {a_html}</div><div><b>B</b> ({escape(field)}): {b_html}</div>")
         n = len(self.axes)
         xs, ys = self.axes[0], self.axes[1] if n > 1 else None
-        for p in range(len(self.axes[2]) if n > 2 else 1):
+        for p in range(self.n_pages):
             if n > 2:
                 parts.append(f"<h4>{escape(self.axes[2].legend(p))}</h4>")
             head = "".join(f"<th>{escape(xs.legend(i))}</th>" for i in range(len(xs)))
             rows = [f"<tr>{'<th></th>' if ys else ''}{head}</tr>"]
-            for y in range(len(ys) if ys else 1):
-                rest = (y, p)[: n - 1]
-                tds = "".join(self._cell_html(self._by_index[(x, *rest)]) for x in range(len(xs)))
+            for y, cells in enumerate(self.page_rows(p)):
+                tds = "".join(self._cell_html(c) for c in cells)
                 rows.append(f"<tr>{f'<th>{escape(ys.legend(y))}</th>' if ys else ''}{tds}</tr>")
             parts.append(f"<table>{''.join(rows)}</table>")
         parts.append("</div>")
         return "".join(parts)
+
+    # --- contact sheet --------------------------------------------------------------------
+    def _sheet_pages(self, captions: bool) -> list[SheetPage]:
+        n = len(self.axes)
+        xs, ys = self.axes[0], self.axes[1] if n > 1 else None
+        return [
+            SheetPage(
+                cells=[[_sheet_cell(c, captions) for c in row] for row in self.page_rows(p)],
+                col_labels=[xs.legend(i) for i in range(len(xs))],
+                row_labels=[ys.legend(i) for i in range(len(ys))] if ys else [],
+                title=self.axes[2].legend(p) if n > 2 else "",
+            )
+            for p in range(self.n_pages)
+        ]
+
+    def to_image(
+        self, path: str | Path, captions: bool = False, max_cells_per_page: int = DEFAULT_MAX_CELLS_PER_PAGE,
+        cell_px: int = DEFAULT_CELL_PX,
+    ) -> list[Path]:  # fmt: skip
+        """Stitch a labelled contact sheet (PNG, split into pages when huge) → written paths.
+
+        One page per value of the third axis, each cut further past `max_cells_per_page` or
+        the pixel limit (`grid-1.png`, `grid-2.png`, …). Each page carries the axis set-up in
+        its `compare` text chunk, so `Comparison.from_image` rebuilds the grid. The single
+        images stay reachable: `comparison[x, y].images[i].path`, or `to_records()["paths"]`.
+        """
+        pages = self._sheet_pages(captions)
+        cell_w, cell_h = cell_size_for(pages, cell_px)
+        parts = [
+            part for page in pages
+            for part in split_page(page, cell_w, cell_h, captions=captions, max_cells_per_page=max_cells_per_page)
+        ]  # fmt: skip
+        setup = self.setup()
+        written = []
+        for i, (part, out) in enumerate(zip(parts, page_paths(path, len(parts))), start=1):
+            chunk = json.dumps({**setup, "page": i, "pages": len(parts)}, sort_keys=True, ensure_ascii=False)
+            written.append(save_png(draw_page(part, cell_w, cell_h, captions), out, {COMPARE_CHUNK: chunk}))
+        return written
+
+
+def _caption(images: list[ImageResult]) -> str:
+    """`seed 42 · 1024x1024`: each distinct seed and size once."""
+    seeds = list(dict.fromkeys(str(im.seed) for im in images if im.seed is not None))
+    sizes = list(dict.fromkeys(im.resolution for im in images if im.resolution))
+    parts = ([("seeds " if len(seeds) > 1 else "seed ") + ", ".join(seeds)] if seeds else []) + sizes
+    return " · ".join(parts)
+
+
+def _sheet_cell(cell: Cell, captions: bool) -> SheetCell:
+    if cell.state == "ok" and cell.result is not None:
+        images = [im.path for im in cell.result.images]
+        return SheetCell(images=images, caption=_caption(cell.result.images) if captions else "")
+    if cell.state == "error":
+        return SheetCell(status="error", message=str(cell.error), caption=cell.legend if captions else "")
+    return SheetCell(status="pending", message="running" if cell.state == "running" else "")
