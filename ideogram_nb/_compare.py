@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import json
+import math
 import secrets
 import sys
 import threading
@@ -189,14 +190,14 @@ class Comparison(ComparisonViews):
             except SpecError as exc:
                 failures += [(", ".join(legends), p) for p in exc.problems]
                 continue
-            except (ImageInputError, ValueError, TypeError) as exc:
-                field = next(iter(changes)) if len(changes) == 1 else "spec"
-                failures.append((", ".join(legends), Problem(field, changes.get(field), str(exc))))
+            except (ImageInputError, ValueError, TypeError) as exc:  # a field type outside the spec's checks
+                fields = ", ".join(a.field for a in self.axes)
+                failures.append((", ".join(legends), Problem(fields, values, str(exc))))
                 continue
             failures += [(", ".join(legends), p) for p in spec.problems()]
             cells.append(Cell(index, values, legends, spec))
         if failures:
-            raise ComparisonError(failures, len(ranges) and _product(len(a) for a in self.axes))
+            raise ComparisonError(failures, math.prod(self.shape))
         return cells
 
     # --- facts before running -------------------------------------------------------------
@@ -264,12 +265,19 @@ class Comparison(ComparisonViews):
             self.client = Client()
         return self.client
 
-    def _execute(self, cells: list[Cell], progress: bool | Callable[[int, int, Result], None]) -> None:
+    def _execute(self, cells: list[Cell] | None, progress: bool | Callable[[int, int, Result], None]) -> None:
+        """Run `cells` (None: every cell not done yet), skipping any already running."""
         client = self._client()
+        with self._lock:  # a second Run (or a double click) never sends a cell twice
+            pool = [c for c in self.cells if c.state != "ok"] if cells is None else cells
+            cells = [c for c in pool if c.state != "running"]
+            for cell in cells:
+                cell.state = "running"
         by_spec = {id(c.spec): c for c in cells}
         for cell in cells:
-            cell.state = "running"
             self._notify(cell)
+        if not cells:
+            return
         reporter = Progress(len(cells)) if progress is True else None
 
         def done(n: int, total: int, res: Result) -> None:
@@ -290,9 +298,8 @@ class Comparison(ComparisonViews):
 
     def run(self, progress: bool | Callable[[int, int, Result], None] = True) -> Comparison:
         """Run every cell not yet done, concurrently; failures stay as marked cells."""
-        todo = [c for c in self.cells if c.state != "ok"]
-        self.check_budget(todo)
-        self._execute(todo, progress)
+        self.check_budget([c for c in self.cells if c.state != "ok"])
+        self._execute(None, progress)
         return self
 
     def retry_failed(self, progress: bool | Callable[[int, int, Result], None] = True) -> Comparison:
@@ -308,8 +315,8 @@ class Comparison(ComparisonViews):
 
     def start(self, cells: Iterable[Cell] | None = None) -> cf.Future[Comparison]:
         """Run in the background (the notebook stays live); watch with `observe`."""
-        todo = [c for c in self.cells if c.state != "ok"] if cells is None else list(cells)
-        self.check_budget(todo)
+        todo = None if cells is None else list(cells)
+        self.check_budget([c for c in self.cells if c.state != "ok"] if todo is None else todo)
         future: cf.Future[Comparison] = cf.Future()
         future.set_running_or_notify_cancel()
 
@@ -398,13 +405,6 @@ class Comparison(ComparisonViews):
             f"<Comparison {self.id}: {dims} = {self.n_calls} calls, {self.n_images} images, "
             f"~${self.estimate_cost():.2f}; {done}>"
         )
-
-
-def _product(sizes: Iterable[int]) -> int:
-    out = 1
-    for n in sizes:
-        out *= n
-    return out
 
 
 def _jsonable(value: Any, fallback: Any = None) -> Any:

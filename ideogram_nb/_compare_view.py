@@ -13,6 +13,8 @@ import base64
 import difflib
 import io
 import json
+import re
+import shutil
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -269,6 +271,30 @@ class ComparisonViews:
             chunk = json.dumps({**setup, "page": i, "pages": len(parts)}, sort_keys=True, ensure_ascii=False)
             written.append(save_png(draw_page(part, cell_w, cell_h, captions), out, {COMPARE_CHUNK: chunk}))
         return written
+
+    def save_images(self, folder: str | Path) -> list[Path]:
+        """Copy every cell's single images into `folder`, named by their axis values.
+
+        The copies keep their embedded record (prompt, seed, …), so each one can be reopened
+        with `spec_from_image`. Withheld images and cells not run are skipped.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for n, cell in enumerate(self.cells, start=1):
+            for k, im in enumerate(cell.images):
+                if im.path is None:
+                    continue
+                out = folder / f"{n:03d}_{_slug(cell.legend)}_{k}{Path(im.path).suffix}"
+                shutil.copyfile(im.path, out)
+                written.append(out)
+        return written
+
+
+def _slug(text: str, limit: int = 80) -> str:
+    """A file-name-safe version of a legend: `prompt-a-dog_seed-3`."""
+    safe = re.sub(r"[^A-Za-z0-9._=-]+", "-", text.replace(": ", "=").replace(", ", "_")).strip("-")
+    return safe[:limit] or "cell"
 
 
 def _caption(images: list[ImageResult]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -353,6 +353,21 @@ class History:
             total = conn.execute(f"SELECT TOTAL(cost_usd) FROM runs {where}", args).fetchone()[0]
         return round(float(total), 10)
 
+    def totals(
+        self,
+        endpoint: str | None = None,
+        provider: str | None = None,
+        status: str | None = None,
+        text: str | None = None,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """`{"runs", "images", "cost_usd"}` of the matching runs, in one query (browser header)."""
+        where, args = self._where(endpoint, provider, status, text, label)
+        sql = f"SELECT COUNT(*), TOTAL(json_array_length(images)), TOTAL(cost_usd) FROM runs {where}"
+        with self._connect() as conn:
+            runs, images, cost = conn.execute(sql, args).fetchone()
+        return {"runs": int(runs), "images": int(images), "cost_usd": round(float(cost), 10)}
+
     def __len__(self) -> int:
         return self.count()
 
@@ -376,6 +391,26 @@ class History:
     def to_records(self) -> list[dict[str, Any]]:
         """Every run as a plain dict, oldest first."""
         return [rec.to_dict() for rec in self.runs(newest_first=False)]
+
+    # --- export (see `_export`: nbformat is imported only when exporting) ------------------
+    def export_notebook(
+        self, path: str | Path, runs: Iterable[Any] | None = None, title: str | None = None
+    ) -> Path:
+        """Write runs (default: all, oldest first) as a notebook that re-runs them.
+
+        `runs` may hold run ids, `RunRecord`s or `Result`s. The notebook's client names no
+        provider, so `IDEOGRAM_NB_PROVIDER=replay` re-executes it from this history: the same
+        images, nothing sent. Outputs are small JPEG thumbnails carrying each image's record.
+        """
+        from ._export import export_notebook
+
+        return export_notebook(self, path, runs, title)
+
+    def to_jsonl(self, path: str | Path, runs: Iterable[Any] | None = None) -> Path:
+        """Write runs as JSON lines, one `to_records()` dict per line, oldest first."""
+        from ._export import to_jsonl
+
+        return to_jsonl(self, path, runs)
 
     def find_replay(self, request_hash: str) -> RunRecord | None:
         """The newest successful run of this request whose images are all still stored.

@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ _REF_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
 #: A resolver gets the hex digest (no "sha256:" prefix) and returns the bytes or None.
 ImageResolver = Callable[[str], bytes | None]
 _RESOLVERS: list[ImageResolver] = []
+#: `warnings.catch_warnings` swaps process-wide state; two threads decoding at once could
+#: leave a filter behind. Decoding is serialised so our own calls never interleave.
+_DECODE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -193,7 +197,7 @@ def _decode(data: bytes, *, field: str) -> Image.Image:
     """Fully decode `data` (so truncation shows now, not at the service) or raise."""
     # PIL reports huge pixel counts with a DecompressionBombWarning; record it instead of
     # letting a Python warning escape (callers treat warnings as errors).
-    with warnings.catch_warnings(record=True) as caught:
+    with _DECODE_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             img = Image.open(io.BytesIO(data))

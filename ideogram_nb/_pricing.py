@@ -56,6 +56,4 @@ def is_cost_known(spec: Spec) -> bool:
     endpoint = type(spec).endpoint
     if endpoint == "describe":
         return False
-    if endpoint in ("legacy-generate", "legacy-remix") and _model(spec) == "V_3":
-        return False
-    return True
+    return not (endpoint in ("legacy-generate", "legacy-remix") and _model(spec) == "V_3")

@@ -21,7 +21,6 @@ default applies, and each `doc` names it.
 from __future__ import annotations
 
 import numbers
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -125,76 +124,6 @@ class ImageListParam(param.Parameter):
         super().__set__(obj, val)
 
 
-class ColorPaletteParam(param.Parameter):
-    """A preset name, or 1–8 hex colours with optional weights (see `normalize_color_palette`)."""
-
-    __slots__: list[str] = []
-    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
-
-    def __init__(self, default: Any = None, **params: Any) -> None:
-        super().__init__(default=default, allow_None=True, **params)
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        super().__set__(obj, normalize_color_palette(val, field=self.name or "color_palette"))
-
-
-ColorPalette = str | tuple[str, ...] | tuple[dict[str, Any], ...]
-
-
-def normalize_color_palette(value: Any, *, field: str = "color_palette") -> ColorPalette | None:
-    """Canonical form: a preset name, a tuple of hex strings, or (if any member is weighted)
-    a tuple of `{"color_hex", "color_weight"?}` dicts. Accepts those, a single hex colour,
-    `(hex, weight)` pairs and the wire forms `{"name": ...}` / `{"members": [...]}`."""
-    presets = ", ".join(_api.COLOR_PALETTE_PRESETS)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.upper() in _api.COLOR_PALETTE_PRESETS:
-            return text.upper()
-        if re.match(_api.HEX_COLOR_PATTERN, text):
-            return (text,)
-        raise ValueError(f"{field}: {value!r} is neither a preset ({presets}) nor a hex colour like '#ff0000'")
-    if isinstance(value, Mapping):
-        if set(value) == {"name"} and isinstance(value["name"], str) and value["name"].upper() in _api.COLOR_PALETTE_PRESETS:
-            return value["name"].upper()
-        if set(value) != {"members"}:
-            raise ValueError(f"{field}: a dict must be {{'name': <preset>}} or {{'members': [...]}}; presets: {presets}")
-        value = value["members"]
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{field}: must be a preset name or a list of hex colours, not {type(value).__name__}")
-    if not value:
-        return None
-    limit = _api.COLOR_PALETTE_MAX_MEMBERS
-    if len(value) > limit:
-        raise ValueError(f"{field}: at most {limit} colours, not {len(value)}")
-    members = [_palette_member(item, f"{field}[{i}]") for i, item in enumerate(value)]
-    if all(weight is None for _, weight in members):
-        return tuple(hex_ for hex_, _ in members)
-    return tuple({"color_hex": h, **({} if w is None else {"color_weight": w})} for h, w in members)
-
-
-def _palette_member(item: Any, where: str) -> tuple[str, float | None]:
-    weight: Any = None
-    if isinstance(item, str):
-        hex_ = item
-    elif isinstance(item, Mapping) and "color_hex" in item and set(item) <= {"color_hex", "color_weight"}:
-        hex_, weight = item["color_hex"], item.get("color_weight")
-    elif isinstance(item, (list, tuple)) and len(item) == 2:
-        hex_, weight = item
-    else:
-        raise ValueError(f"{where}: a colour is '#rrggbb', (hex, weight) or {{'color_hex': ..., 'color_weight': ...}}")
-    if not isinstance(hex_, str) or not re.match(_api.HEX_COLOR_PATTERN, hex_):
-        raise ValueError(f"{where}: {hex_!r} is not a hex colour like '#ff0000' or '#f00'")
-    if weight is None:
-        return hex_, None
-    lo, hi = _api.COLOR_WEIGHT_MIN, _api.COLOR_WEIGHT_MAX
-    if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not lo <= float(weight) <= hi:
-        raise ValueError(f"{where}: color_weight {weight!r} must be a number from {lo} to {hi}")
-    return hex_, float(weight)
-
-
 # --- shared field declarations (each call makes a new Parameter: params cannot be shared) ---
 def prompt_field(doc: str, *, precedence: float = 1) -> Text:
     return Text(default="", label="Prompt", doc=doc, precedence=precedence)
@@ -243,14 +172,6 @@ def style_reference_images_field(*, precedence: float = 8.8) -> ImageListParam:
     )  # fmt: skip
 
 
-def color_palette_field(*, note: str = "", precedence: float = 11) -> ColorPaletteParam:
-    return ColorPaletteParam(
-        label="Color palette", precedence=precedence,
-        doc=f"A preset ({', '.join(_api.COLOR_PALETTE_PRESETS)}) or 1–8 hex colours, optionally "
-        f"weighted 0.05–1.0, e.g. ['#ff0000', '#00ff00'].{note} Service default: none.",
-    )  # fmt: skip
-
-
 # --- the base class -------------------------------------------------------------------------
 class Spec(param.Parameterized):
     """One request to one endpoint, as data: validated, priced, serialised, rendered."""
@@ -279,7 +200,8 @@ class Spec(param.Parameterized):
         problems: list[Problem] = []
         for key, value in params.items():
             if key not in fields:
-                problems.append(Problem(key, value, f"not a field of {type(self).__name__}; fields: {', '.join(fields)}"))
+                rule = f"not a field of {type(self).__name__}; fields: {', '.join(fields)}"
+                problems.append(Problem(key, value, rule))
                 continue
             try:
                 super().__setattr__(key, value)
@@ -324,7 +246,8 @@ class Spec(param.Parameterized):
             rule = f"must be one of {listed}" + (", or None for the service default" if None in p.objects else "")
         elif isinstance(p, param.Integer):
             lo, hi = p.bounds
-            rule = f"must be a whole number from {lo} to {hi}" + (", or None for the service default" if p.allow_None else "")
+            rule = f"must be a whole number from {lo} to {hi}"
+            rule += ", or None for the service default" if p.allow_None else ""
         elif isinstance(p, param.String):
             rule = "must be text (a str)"
         else:
@@ -362,11 +285,11 @@ class Spec(param.Parameterized):
                 "style_reference_images", f"{len(refs)} images, {total / 2**20:.1f} MB",
                 f"together at most {MAX_STYLE_REFERENCE_TOTAL_BYTES / 2**20:.0f} MB",
             ))  # fmt: skip
-        if v.get("style_codes"):
-            if refs:
-                found.append(Problem("style_codes", list(v["style_codes"]), "cannot be combined with style_reference_images"))
-            if v.get("style_type"):
-                found.append(Problem("style_codes", list(v["style_codes"]), f"cannot be combined with style_type={v['style_type']!r}"))
+        codes = list(v.get("style_codes") or ())
+        if codes and refs:
+            found.append(Problem("style_codes", codes, "cannot be combined with style_reference_images"))
+        if codes and v.get("style_type"):
+            found.append(Problem("style_codes", codes, f"cannot be combined with style_type={v['style_type']!r}"))
         if v.get("mask") is not None:
             found.extend(Problem("mask", v["mask"], rule) for rule in mask_rule_violations(v["mask"], v.get("image")))
         return found

@@ -17,10 +17,8 @@ from . import _api
 from ._errors import Problem
 from ._spec_base import (
     Choice,
-    ColorPaletteParam,
     Spec,
     Text,
-    color_palette_field,
     image_field,
     magic_prompt_field,
     negative_prompt_field,
@@ -29,6 +27,7 @@ from ._spec_base import (
     seed_field,
     weight_field,
 )
+from ._specs_v3 import ColorPaletteParam, color_palette_field
 
 
 def _model(models: tuple[str, ...] = _api.LEGACY_MODELS) -> Choice:

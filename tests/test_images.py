@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ideogram_nb import ImageInput, ImageInputError
-from ideogram_nb import _images
+from ideogram_nb import ImageInput, ImageInputError, _images
 from ideogram_nb._config import MAX_IMAGE_BYTES
 from ideogram_nb._images import (
     mask_rule_violations,
@@ -50,7 +49,9 @@ def image_db():
 
 
 # --- accepted inputs ------------------------------------------------------------------------
-@pytest.mark.parametrize(("fmt", "mime", "ext"), [("PNG", "image/png", "png"), ("JPEG", "image/jpeg", "jpg"), ("WEBP", "image/webp", "webp")])
+@pytest.mark.parametrize(
+    ("fmt", "mime", "ext"), [("PNG", "image/png", "png"), ("JPEG", "image/jpeg", "jpg"), ("WEBP", "image/webp", "webp")]
+)
 def test_accepted_formats_are_sent_byte_for_byte(fmt, mime, ext):
     data = encode(Image.new("RGB", (20, 10), (10, 120, 200)), fmt)
     inp = to_image_input(data)
@@ -121,7 +122,7 @@ def test_result_like_objects_with_a_path(tmp_path):
     data = png(3, 3)
     (tmp_path / "r.png").write_bytes(data)
     assert to_image_input(FakeResult(tmp_path / "r.png")).data == data
-    with pytest.raises(ImageInputError, match="image: .*withheld"):
+    with pytest.raises(ImageInputError, match=r"image: .*withheld"):
         to_image_input(FakeResult(None))
 
 
@@ -208,7 +209,7 @@ def test_other_formats_are_refused_not_converted(fmt):
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_truncated_png_is_refused(cut):
     data = encode(Image.effect_noise((64, 64), 60).convert("RGB"))
-    with pytest.raises(ImageInputError, match="image: .*truncated or corrupt"):
+    with pytest.raises(ImageInputError, match=r"image: .*truncated or corrupt"):
         to_image_input(data[: int(len(data) * cut)])
 
 
@@ -271,7 +272,7 @@ def test_missing_file_and_folder_are_refused(tmp_path):
 
 
 def test_unsupported_types_name_the_field():
-    with pytest.raises(ImageInputError, match="^mask: cannot use a int as an image"):
+    with pytest.raises(ImageInputError, match=r"^mask: cannot use a int as an image"):
         to_image_input(42, field="mask")
 
 
@@ -313,7 +314,8 @@ def test_mask_with_grey_pixels_is_refused_with_a_count():
     img.paste(0, (0, 0, 10, 5))
     img.putpixel((9, 9), 128)
     rules = mask_rule_violations(to_image_input(encode(img)), None)
-    assert len(rules) == 1 and rules[0].startswith("must contain only pure black (edit) and pure white (keep) pixels; 1 pixels")
+    assert len(rules) == 1
+    assert rules[0].startswith("must contain only pure black (edit) and pure white (keep) pixels; 1 pixels")
 
 
 def test_mask_jpeg_artifacts_are_caught():

@@ -23,13 +23,12 @@ from ideogram_nb._images import register_image_resolver, to_image_input, unregis
 from ideogram_nb._spec_base import (
     SPEC_CLASSES,
     Choice,
-    ColorPaletteParam,
     ImageListParam,
     ImageParam,
     Int,
     Text,
 )
-from ideogram_nb._specs_v3 import StyleCodesParam
+from ideogram_nb._specs_v3 import ColorPaletteParam, StyleCodesParam
 from ideogram_nb._wire import request_hash
 
 ALL = [ig.Generate, ig.Remix, ig.Edit, ig.Reframe, ig.ReplaceBackground,

@@ -64,7 +64,8 @@ def test_model_defaults_to_v2_explicitly_and_lists_v3_last():
 
 
 def test_legacy_enums():
-    assert ig.LegacyGenerate.param.style_type.objects == [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "RENDER_3D", "ANIME"]
+    styles = [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "RENDER_3D", "ANIME"]
+    assert ig.LegacyGenerate.param.style_type.objects == styles
     assert len(ig.LegacyGenerate.param.aspect_ratio.objects) == 12  # None + 11
     assert len(ig.LegacyGenerate.param.resolution.objects) == 79  # None + 78
     assert ig.Describe.param.describe_model_version.objects == [None, "V_2", "V_3"]

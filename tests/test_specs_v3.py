@@ -84,7 +84,8 @@ def test_optional_fields_default_to_not_sent_and_docs_name_the_service_default()
 
 
 def test_style_types_and_speeds_are_the_v3_lists():
-    assert ig.Generate.param.style_type.objects == [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED"]
+    styles = [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED"]
+    assert ig.Generate.param.style_type.objects == styles
     assert ig.Generate.param.rendering_speed.objects == [None, "TURBO", "DEFAULT", "QUALITY", "FLASH"]
     with pytest.raises(SpecError, match="style_type='ANIME'"):
         ig.Generate(prompt="p", style_type="ANIME")  # V2 only
@@ -220,7 +221,7 @@ def test_edit_mask_accepts_a_mask_object():
 
 def test_invalid_mask_file_on_assignment_names_the_field():
     spec = ig.Edit(prompt="p", image=IMG)
-    with pytest.raises(ig.ImageInputError, match="^mask: not a readable image"):
+    with pytest.raises(ig.ImageInputError, match=r"^mask: not a readable image"):
         spec.mask = b"garbage"
     assert spec.mask is None
 

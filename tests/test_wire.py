@@ -111,7 +111,8 @@ def test_legacy_generate_is_json_with_numbers_and_the_model():
 def test_legacy_remix_sends_image_request_as_a_json_string_beside_image_file():
     wire = build_request(ig.LegacyRemix(prompt="p", image=IMG, image_weight=70, model="V_2A", color_palette=None))
     assert set(wire.data) == {"image_request"}
-    assert json.loads(wire.data["image_request"]) == {"prompt": "p", "image_weight": 70, "model": "V_2A", "num_images": 1}
+    expected = {"prompt": "p", "image_weight": 70, "model": "V_2A", "num_images": 1}
+    assert json.loads(wire.data["image_request"]) == expected
     assert wire.files == [("image_file", part(IMG))]
 
 

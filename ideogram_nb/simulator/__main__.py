@@ -15,8 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m ideogram_nb.simulator",
         description="Serve the offline Ideogram API on a loopback port (any Api-Key is accepted).",
     )
-    parser.add_argument("--host", default=_config.SIMULATOR_HOST, help="loopback address to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, default=_config.SIMULATOR_DEFAULT_PORT, help="port (default %(default)s; 0 = any free port)")
+    parser.add_argument("--host", default=_config.SIMULATOR_HOST, help="loopback address (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=_config.SIMULATOR_DEFAULT_PORT, help="port (default %(default)s; 0 = any)"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds each generation takes (default 0)")
     parser.add_argument("--seed", type=int, default=None, help="varies the images of requests sent without a seed")
     parser.add_argument("--inflight-limit", type=int, default=None, help="answer 429 past this many images in flight")

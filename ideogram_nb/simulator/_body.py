@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.message
 import email.parser
 import email.policy
+import email.utils
 import json
 from dataclasses import dataclass
 
@@ -59,13 +60,13 @@ def parse_multipart(boundary: str, body: bytes) -> dict[str, list[str | Upload]]
         if not sep:
             raise BodyError("multipart part without a header/body separator")
         headers = header_parser.parsebytes(head + b"\r\n\r\n")
-        disposition = headers.get("content-disposition", "")
-        if not disposition or disposition.content_disposition != "form-data":  # type: ignore[attr-defined]
+        if headers.get_content_disposition() != "form-data":
             raise BodyError("multipart part without Content-Disposition: form-data")
-        name = disposition.params.get("name")  # type: ignore[attr-defined]
+        raw_name = headers.get_param("name", header="content-disposition")
+        name = email.utils.collapse_rfc2231_value(raw_name) if raw_name else ""
         if not name:
             raise BodyError("multipart part without a name")
-        filename = disposition.params.get("filename")  # type: ignore[attr-defined]
+        filename = headers.get_filename()
         value: str | Upload
         if filename is not None:
             value = Upload(str(filename), payload, headers.get_content_type())

@@ -163,7 +163,7 @@ def _palette(job: Job, rng: np.random.Generator) -> list[tuple[int, int, int]]:
     chosen = prompt_colours(job.raw_prompt) + list(job.palette)
     if chosen:
         return chosen
-    return [tuple(int(v) for v in rng.integers(0, 256, 3)) for _ in range(4)]  # type: ignore[misc]
+    return [(int(r), int(g), int(b)) for r, g, b in rng.integers(0, 256, (4, 3))]
 
 
 def _generator(fingerprint: str, seed: int, offset: int) -> np.random.Generator:

@@ -80,8 +80,7 @@ class Reader:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, object], problems: list[str]) -> Reader:
-        values = {k: (v if isinstance(v, list) else [v]) for k, v in obj.items()}
-        return cls(values, problems, typed=True)
+        return cls({k: [v] for k, v in obj.items()}, problems, typed=True)
 
     def problem(self, name: str, message: str) -> None:
         self.problems.append(f"'{name}': {message}")
@@ -149,7 +148,10 @@ class Reader:
 
     def texts(self, name: str, pattern: str | None = None) -> list[str]:
         found: list[str] = []
-        for value in self.values.get(name, ()):
+        values = list(self.values.get(name, ()))
+        if self.typed and len(values) == 1 and isinstance(values[0], list):
+            values = values[0]  # a JSON array
+        for value in values:
             if not isinstance(value, str):
                 self.problem(name, f"{_shown(value)} is not of type 'string'")
             elif pattern is not None and not re.match(pattern, value):

@@ -199,9 +199,11 @@ def _legacy(r: Reader, files: Reader, endpoint: str) -> Job:
     mask = _edit_mask(files, image) if is_edit else None
     _raise_if_problems(r)
     source_size = None
-    if image is not None and (is_edit or is_upscale):
+    if image is not None and is_edit:
+        size = (image.width, image.height)
+    if image is not None and is_upscale:
         source_size = (image.width, image.height)
-        size = (2 * image.width, 2 * image.height) if is_upscale else source_size
+        size = (2 * image.width, 2 * image.height)
     assert size is not None
     if is_upscale or model in _api.LEGACY_MODELS_WITHOUT_STYLE:
         resolved_style = None
@@ -282,13 +284,32 @@ def _job(
     num_images: int,
     seed: int | None,
     style_type: str | None,
-    **extra: object,
+    *,
+    image: InputImage | None = None,
+    mask: np.ndarray | None = None,
+    weight: int = 50,
+    detail: int = 50,
+    palette: tuple[tuple[int, int, int], ...] = (),
+    source_size: tuple[int, int] | None = None,
 ) -> Job:
     content = {k: v for k, v in r.fingerprint.items() if k not in _NOT_CONTENT}
     canonical = json.dumps([endpoint, content], sort_keys=True, default=str)
-    shown = prompt + MAGIC_SUFFIX if magic == "ON" and prompt else prompt
-    return Job(endpoint, prompt, shown, size, num_images, seed, style_type,
-               hashlib.sha256(canonical.encode()).hexdigest(), **extra)  # type: ignore[arg-type]  # fmt: skip
+    return Job(
+        endpoint=endpoint,
+        raw_prompt=prompt,
+        prompt=prompt + MAGIC_SUFFIX if magic == "ON" and prompt else prompt,
+        size=size,
+        num_images=num_images,
+        seed=seed,
+        style_type=style_type,
+        fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+        image=image,
+        mask=mask,
+        weight=weight,
+        detail=detail,
+        palette=palette,
+        source_size=source_size,
+    )
 
 
 _JSON_PARSERS: dict[str, Callable[[dict[str, object]], Job]] = {

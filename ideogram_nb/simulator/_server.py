@@ -24,6 +24,8 @@ from ._transport import SimulatorTransport
 
 #: Idle keep-alive connections are closed after this many seconds.
 _IDLE_TIMEOUT_S = 30.0
+#: Larger bodies are refused unread: the service's own limits (10 MB per image) are far below.
+_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 def check_loopback(host: str) -> str:
@@ -50,9 +52,6 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
-    def do_HEAD(self) -> None:
-        self._serve()
-
     def do_POST(self) -> None:
         self._serve()
 
@@ -63,10 +62,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            self._send(411, b'{"error": "Content-Length required"}', {"content-type": "application/json"})
+        length_text = self.headers.get("content-length") or "0"
+        if "chunked" in self.headers.get("transfer-encoding", "").lower() or not length_text.isdigit():
+            self.close_connection = True  # the body's end is unknown: the connection is unusable
+            self._send(411, b'{"error": "A valid Content-Length is required"}', {"content-type": "application/json"})
             return
-        length = int(self.headers.get("content-length") or 0)
+        length = int(length_text)
+        if length > _MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(413, b'{"error": "Request body too large"}', {"content-type": "application/json"})
+            return
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
         request = SimRequest(
@@ -94,8 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.log:

@@ -129,13 +129,12 @@ class Service:
         path = request.path[len(prefix) :] or "/"
         method = request.method.upper()
         if path.startswith(IMAGE_PATH_PREFIX):
-            if method not in ("GET", "HEAD"):
+            if method != "GET":
                 return _problem(405, "Method Not Allowed", "Images are fetched with GET.")
             self._count(gets=1)
             self._count_route("images")
             fetched = self.vault.fetch(path, request.query)
-            body = b"" if method == "HEAD" else fetched.body
-            return SimReply(fetched.status, body, {"content-type": fetched.content_type})
+            return SimReply(fetched.status, fetched.body, {"content-type": fetched.content_type})
         endpoint = ENDPOINT_BY_PATH.get(path)
         if endpoint is None:
             return _problem(404, "Not Found", f"The requested URL {request.path!r} was not found.")

@@ -92,6 +92,9 @@ class SpecForm(W.VBox):
         selectors = [n for n in names if isinstance(spec.param[n], param.Selector)]
         if selectors:
             spec.param.watch(self._objects_changed, selectors, what="objects")
+        numbers = [n for n in names if isinstance(spec.param[n], param.Number)]
+        if numbers:
+            spec.param.watch(self._objects_changed, numbers, what="bounds")
         self.controller.on_result(self._got_result)
         self.controller.on_state(self._show_state)
         self.refresh()
@@ -184,8 +187,8 @@ class SpecForm(W.VBox):
             self.status.value = f"<i>running on {escape(provider)}…</i>"
         elif self.controller.last_error is None and self.controller.last_result is not None:
             result = self.controller.last_result
-            self.status.value = f"<span style='color:#1b5e20'>done: {len(result.images) or len(result.descriptions)} "\
-                f"item(s), ${result.cost_usd:.2f}</span>"
+            items = len(result.images) or len(result.descriptions)
+            self.status.value = f"<span style='color:#1b5e20'>done: {items} item(s), ${result.cost_usd:.2f}</span>"
         else:
             self.status.value = ""
         self.refresh()

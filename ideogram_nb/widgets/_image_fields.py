@@ -104,9 +104,7 @@ class _ImageBox(W.VBox):
         items = self.shelf.items if self.shelf is not None else []
         options = [("use an earlier result…", _NO_CHOICE)]
         options += [(ResultShelf.label(i, im), i) for i, im in enumerate(items)]
-        with self.earlier.hold_trait_notifications():
-            self.earlier.options = options
-            self.earlier.value = _NO_CHOICE
+        self.earlier.options = options  # resets to the first option: "use an earlier result…"
         self.earlier.layout.display = None if items else "none"
 
     def _on_earlier(self, change: Any) -> None:

@@ -13,13 +13,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
 import param
-import traitlets
 
+from ._field_view import (
+    SERVICE_DEFAULT,
+    SERVICE_DEFAULT_LABEL,
+    FieldContext,
+    FieldView,
+    OptionalSlider,
+)
 from ._image_fields import ImageField, ImageListField, ResultShelf, make_mask_field
 
 #: Fields at or above this precedence fold into the "Advanced" section.
@@ -29,106 +34,7 @@ TOGGLE_MAX_OPTIONS = 4
 #: A bounded whole number whose range is wider than this gets a text box, not a slider
 #: (nobody picks a seed out of two billion with a slider).
 SLIDER_MAX_SPAN = 1000
-INVALID_CLASS = "ideogram-nb-invalid"
-INVALID_BORDER = "2px solid #d32f2f"
-WARNING_BORDER = "2px solid #ed8c00"
-SERVICE_DEFAULT_LABEL = "service default"
-_DESCRIPTION_STYLE = {"description_width": "170px"}
-
-
-class _ServiceDefault:
-    """The option that stands for None ("not sent"): ipywidgets treats a None value as
-    "nothing selected", so None itself cannot be an option's value."""
-
-    def __repr__(self) -> str:
-        return "SERVICE_DEFAULT"
-
-
-SERVICE_DEFAULT = _ServiceDefault()
-
-
-@dataclass
-class FieldContext:
-    """What a factory may know: the spec, the field, and the session's reusable images."""
-
-    spec: param.Parameterized
-    name: str
-    pobj: param.Parameter
-    shelf: ResultShelf | None = None
-
-    @property
-    def label(self) -> str:
-        return self.pobj.label or self.name
-
-    @property
-    def doc(self) -> str:
-        return " ".join((self.pobj.doc or "").split())
-
-    @property
-    def value(self) -> Any:
-        return getattr(self.spec, self.name)
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-class FieldView:
-    """One field on screen. `control` is what `form.fields[name]` returns: it has `.value`."""
-
-    def __init__(
-        self,
-        name: str,
-        control: W.DOMWidget,
-        *,
-        to_param: Callable[[Any], Any] = _identity,
-        from_param: Callable[[Any], Any] = _identity,
-        follow: Callable[[param.Parameter, Any], None] | None = None,
-    ) -> None:
-        self.name = name
-        self.control = control
-        self.message = W.HTML(layout=W.Layout(display="none", margin="0 0 4px 176px"))
-        self.box = W.VBox([control, self.message], layout=W.Layout(margin="0 0 2px 0"))
-        self._to_param = to_param
-        self._from_param = from_param
-        self._follow = follow
-        self.level: str | None = None
-
-    def read(self) -> Any:
-        """The control's value as the spec wants it; ValueError when it cannot be parsed."""
-        return self._to_param(self.control.value)
-
-    def show(self, value: Any) -> None:
-        """Put a spec value on the control (the caller guards against echo)."""
-        self.control.value = self._from_param(value)
-
-    def follow(self, pobj: param.Parameter, value: Any) -> None:
-        """The parameter's allowed values changed (e.g. a model narrowed the styles)."""
-        if self._follow is not None:
-            self._follow(pobj, value)
-
-    def set_message(self, level: str | None, text: str = "") -> None:
-        """Mark the field: 'error' (red border and message), 'warning' (orange), or None."""
-        from html import escape
-
-        if level == self.level and (level is None or self.message.value.endswith(f"{escape(text)}</span>")):
-            return
-        self.level = level
-        if level is None:
-            self.control.remove_class(INVALID_CLASS)
-            self.control.layout.border = None
-            self.message.value = ""
-            self.message.layout.display = "none"
-            return
-        colour = "#d32f2f" if level == "error" else "#a15c00"
-        if level == "error":
-            self.control.add_class(INVALID_CLASS)
-        else:
-            self.control.remove_class(INVALID_CLASS)
-        self.control.layout.border = INVALID_BORDER if level == "error" else WARNING_BORDER
-        self.message.value = f"<span style='color:{colour};font-size:90%'>{escape(text)}</span>"
-        self.message.layout.display = None
-
+DESCRIPTION_STYLE = {"description_width": "170px"}
 
 Factory = Callable[[FieldContext], FieldView]
 
@@ -137,7 +43,7 @@ def _common(ctx: FieldContext, **extra: Any) -> dict[str, Any]:
     return {
         "description": ctx.label,
         "tooltip": ctx.doc,
-        "style": _DESCRIPTION_STYLE,
+        "style": DESCRIPTION_STYLE,
         "layout": W.Layout(width="95%", max_width="720px"),
         **extra,
     }
@@ -195,44 +101,6 @@ def _parse_number(text: str, integer: bool, allow_none: bool) -> Any:
         raise ValueError(f"{text!r} is not {kind}") from None
 
 
-class OptionalSlider(W.HBox):
-    """A slider that can also mean "service default": unticked → None."""
-
-    value = traitlets.Any(None)
-
-    def __init__(self, slider: W.IntSlider | W.FloatSlider, value: Any, **kwargs: Any) -> None:
-        self.slider = slider
-        self.use = W.Checkbox(
-            value=value is not None, indent=False, description="set",
-            tooltip=f"Untick to leave it to the service ({SERVICE_DEFAULT_LABEL})",
-            layout=W.Layout(width="60px"),
-        )  # fmt: skip
-        slider.disabled = value is None
-        super().__init__([slider, self.use], **kwargs)
-        self.value = value
-        self._busy = False
-        self.use.observe(self._from_children, "value")
-        slider.observe(self._from_children, "value")
-        self.observe(self._to_children, "value")
-
-    def _from_children(self, _change: Any = None) -> None:
-        if self._busy:
-            return
-        self.slider.disabled = not self.use.value
-        self.value = self.slider.value if self.use.value else None
-
-    def _to_children(self, change: Any) -> None:
-        self._busy = True
-        try:
-            if change["new"] is None:
-                self.use.value = False
-            else:
-                self.use.value = True
-                self.slider.value = change["new"]
-            self.slider.disabled = not self.use.value
-        finally:
-            self._busy = False
-
 
 def number_field(ctx: FieldContext) -> FieldView:
     pobj = ctx.pobj
@@ -249,12 +117,27 @@ def number_field(ctx: FieldContext) -> FieldView:
         cls = W.IntSlider if integer else W.FloatSlider
         start = value if value is not None else (pobj.default if pobj.default is not None else lo)
         slider_kw = dict(min=lo, max=hi, step=step, value=start, continuous_update=False)
-        if not allow_none:
-            return FieldView(ctx.name, cls(**slider_kw, **_common(ctx)))
         common = _common(ctx)
-        slider = cls(**slider_kw, description=common.pop("description"), style=common.pop("style"))
-        slider.tooltip = ctx.doc
-        return FieldView(ctx.name, OptionalSlider(slider, value, **common))
+        if not allow_none:
+            slider = cls(**slider_kw, **common)
+            control: W.DOMWidget = slider
+        else:
+            slider = cls(**slider_kw, description=common.pop("description"), style=common.pop("style"))
+            slider.tooltip = ctx.doc
+            control = OptionalSlider(slider, value, **common)
+
+        def follow(new_pobj: param.Parameter, _current: Any) -> None:
+            """New bounds: the slider's range follows (the spec re-validates its value)."""
+            new_bounds = _finite_bounds(new_pobj)
+            if new_bounds is None:
+                return
+            lo, hi = new_bounds
+            if lo > slider.max:  # ipywidgets refuses min > max at every step: order matters
+                slider.max, slider.min = hi, lo
+            else:
+                slider.min, slider.max = lo, hi
+
+        return FieldView(ctx.name, control, follow=follow)
     if not allow_none:
         cls = W.IntText if integer else W.FloatText
         return FieldView(ctx.name, cls(value=value, continuous_update=False, **_common(ctx)))
@@ -307,9 +190,10 @@ def selector_field(ctx: FieldContext) -> FieldView:
         new_options = choice_options(new_pobj, current)
         if list(control.options) == new_options:
             return
-        with control.hold_trait_notifications():
-            control.options = new_options
-            control.value = _from_choice(current)
+        # Not under hold_trait_notifications: ipywidgets resets the index when options change,
+        # and a held value assignment can lose to that reset. The form's guard stops the echo.
+        control.options = new_options
+        control.value = _from_choice(current)
         if isinstance(control, W.ToggleButtons):
             control.tooltips = [ctx.doc] * len(new_options)
 

@@ -9,6 +9,7 @@ Per-image actions from any grid (remix, edit, …) open the matching tab, prefil
 
 from __future__ import annotations
 
+import importlib
 from html import escape
 from typing import Any
 
@@ -86,9 +87,8 @@ def _optional_panel(kind: str, client: ig.Client) -> W.Widget:
             if cls is not None:
                 return cls(client.history)
         else:
-            from . import _comparison_grid
-
-            cls = getattr(_comparison_grid, "ComparePanel", None)
+            module = importlib.import_module(f"{__package__}._comparison_grid")
+            cls = getattr(module, "ComparePanel", None)
             if cls is not None:
                 try:
                     return cls(client=client)
@@ -206,7 +206,8 @@ class Studio(W.VBox):
         )
 
     def _update_cost(self) -> None:
-        self.cost_label.value = f"<b>Session cost: ${self.total_cost:.2f}</b>"
+        note = " (simulated, nothing billed)" if self.client.provider == "offline" else " (estimate)"
+        self.cost_label.value = f"<b>Session cost: ${self.total_cost:.2f}</b><small>{note}</small>"
         refresh = getattr(self.history_panel, "refresh", None)
         if callable(refresh):
             try:

@@ -151,7 +151,7 @@ def _concurrently(kit, sim: SimulatorTransport, sizes: list[int]) -> list[httpx.
 
 
 def test_latency_keeps_requests_in_flight_together(kit):
-    sim = SimulatorTransport(latency=0.3)
+    sim = SimulatorTransport(latency=0.25)
     responses = _concurrently(kit, sim, [2, 2, 2])
 
     assert [r.status_code for r in responses] == [200, 200, 200]
@@ -160,7 +160,7 @@ def test_latency_keeps_requests_in_flight_together(kit):
 
 
 def test_past_the_inflight_image_limit_the_service_answers_429(kit):
-    sim = SimulatorTransport(latency=0.3, inflight_limit=4)
+    sim = SimulatorTransport(latency=0.25, inflight_limit=4)
     responses = _concurrently(kit, sim, [2, 2, 2])
 
     assert sorted(r.status_code for r in responses) == [200, 200, 429]

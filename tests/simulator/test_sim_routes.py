@@ -162,3 +162,13 @@ def test_stats_count_requests_by_route_and_reset(client, sim, kit, fetch):
     sim.reset_stats()
     assert sim.stats.requests == 0
     assert sim.stats.by_route == {}
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_jpeg_png_and_webp_inputs_are_read(client, kit, fmt):
+    image = kit.encode(kit.solid(40, 30, (30, 160, 60)), fmt)
+    response = client.post("/describe", files=kit.form(image_file=image))
+
+    assert response.status_code == 200
+    assert "40x30" in response.json()["descriptions"][0]["text"]
+    assert "green" in response.json()["descriptions"][0]["text"]

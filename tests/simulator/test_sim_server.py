@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
+from ideogram_nb import simulator
 from ideogram_nb.simulator import Faults, SimulatorServer
 from ideogram_nb.simulator.__main__ import main
 
@@ -52,7 +55,7 @@ def test_the_server_answers_like_the_transport(kit):
 def test_a_dropped_connection_and_a_timeout_over_the_socket(kit):
     faults = Faults(script=["drop", "timeout"], timeout_s=5)
     with SimulatorServer(port=0, faults=faults) as server:
-        with httpx.Client(base_url=server.url, headers=kit.key_headers, timeout=0.5) as c:
+        with httpx.Client(base_url=server.url, headers=kit.key_headers, timeout=0.3) as c:
             with pytest.raises(httpx.RemoteProtocolError):
                 c.post("/generate", json={"image_request": {"prompt": "x"}})
             with pytest.raises(httpx.ReadTimeout):
@@ -108,3 +111,24 @@ def test_python_dash_m_serves_until_terminated(kit, tmp_path):
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert url in out
+
+
+def test_importing_the_simulator_pulls_in_no_widget_library(tmp_path):
+    code = "import sys, ideogram_nb.simulator; print(sorted({'ipywidgets', 'ipycanvas'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_simulator_reads_only_the_api_tables_of_the_package():
+    """It stands in for the service: it must not lean on the client's own request objects."""
+    package = Path(simulator.__file__).parent
+    imported: set[str] = set()
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("ideogram_nb"):
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("ideogram_nb")}
+
+    assert imported == {"ideogram_nb._api", "ideogram_nb._config"}

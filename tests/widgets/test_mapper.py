@@ -7,10 +7,10 @@ import param
 import pytest
 
 import ideogram_nb as ig
-from ideogram_nb.widgets import _mapper
+from ideogram_nb.widgets import _field_view, _mapper
 from ideogram_nb.widgets._image_fields import ImageField, ImageListField, PainterMaskField
+from ideogram_nb.widgets._field_view import SERVICE_DEFAULT
 from ideogram_nb.widgets._mapper import (
-    SERVICE_DEFAULT,
     choice_options,
     factory_for,
     form_fields,
@@ -144,11 +144,11 @@ def test_image_fields_get_upload_widgets_and_the_mask_gets_the_painter():
 def test_set_message_marks_the_field_and_clears_again():
     view = make_field(Sample(), "count")
     view.set_message("error", "too many")
-    assert _mapper.INVALID_CLASS in view.control._dom_classes
-    assert view.control.layout.border == _mapper.INVALID_BORDER
+    assert _field_view.INVALID_CLASS in view.control._dom_classes
+    assert view.control.layout.border == _field_view.INVALID_BORDER
     assert "too many" in view.message.value and view.message.layout.display != "none"
     view.set_message(None)
-    assert _mapper.INVALID_CLASS not in view.control._dom_classes
+    assert _field_view.INVALID_CLASS not in view.control._dom_classes
     assert view.control.layout.border is None and view.message.layout.display == "none"
 
 

@@ -1,0 +1,373 @@
+"""The live comparison grid and the Compare panel: thin views over `ideogram_nb.Comparison`.
+
+Why views and not logic: planning, running, retrying and the records all live in the core
+`Comparison`, so the grid only mirrors cell states (it subscribes with `observe`, and ipywidgets
+accept updates from the worker threads) and turns clicks into calls. Swapping axes and paging
+are pure re-arrangements of the same cell widgets: nothing is re-run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+import ipywidgets as W
+
+import ideogram_nb as ig
+
+try:  # public once the package exports them
+    from ideogram_nb import Comparison, PromptSR, compare
+except ImportError:  # pragma: no cover - until __init__ re-exports the compare names
+    from ideogram_nb._axes import PromptSR
+    from ideogram_nb._compare import Comparison, compare
+
+Cell = Any  # a `Comparison` cell: index, legend, state, spec, result, images, seeds, error
+
+from ._thumbs import placeholder, result_thumbnail
+
+GRID_CLASS = "ideogram-nb-compare"
+THUMB_PX = 192
+#: Sticky headers: the grid scrolls inside its own box; headers stay on its edges.
+_STYLE = f"""<style>
+.{GRID_CLASS} {{ overflow: auto; max-height: 80vh; }}
+.{GRID_CLASS} .ig-cmp-col {{ position: sticky; top: 0; z-index: 2; background: var(--jp-layout-color0, #fff); }}
+.{GRID_CLASS} .ig-cmp-row {{ position: sticky; left: 0; z-index: 1; background: var(--jp-layout-color0, #fff); }}
+.{GRID_CLASS} .ig-cmp-corner {{ position: sticky; top: 0; left: 0; z-index: 3;
+  background: var(--jp-layout-color0, #fff); }}
+</style>"""
+STATE_BORDER = {
+    "planned": "1px dashed #bbbbbb", "running": "2px solid #1976d2", "ok": "1px solid #dddddd",
+    "error": "2px solid #d32f2f",
+}  # fmt: skip
+
+
+def _tooltip(cell: Cell) -> str:
+    """The cell's record, as plain text for a hover tooltip."""
+    lines = [cell.legend, f"state: {cell.state}"]
+    if cell.result is not None:
+        lines.append(f"run: {cell.result.run_id}")
+        lines.append(f"cost: ${cell.result.cost_usd:.3f}")
+    if cell.seeds:
+        lines.append("seeds: " + ", ".join(str(s) for s in cell.seeds))
+    if cell.error is not None:
+        lines.append(f"error: {cell.error}")
+    return "\n".join(lines)
+
+
+class CellView(W.VBox):
+    """One cell: thumbnails (or its state), a caption, open and retry buttons."""
+
+    def __init__(self, cell: Cell, px: int, store: Any, on_open: Callable[[Cell], None],
+                 on_retry: Callable[[Cell], None]) -> None:  # fmt: skip
+        super().__init__(layout=W.Layout(width=f"{px + 8}px", padding="2px", margin="2px"))
+        self.cell, self._px, self._store = cell, px, store
+        self.images = W.Box(layout=W.Layout(flex_flow="row wrap", width=f"{px}px", min_height="24px"))
+        self.caption = W.HTML()
+        self.open_button = W.Button(description="open", icon="external-link", tooltip="Open this cell in a form",
+                                    layout=W.Layout(width="auto"))  # fmt: skip
+        self.retry_button = W.Button(description="retry", icon="refresh", button_style="warning",
+                                     tooltip="Run this cell again", layout=W.Layout(width="auto"))  # fmt: skip
+        self.open_button.on_click(lambda _b: on_open(self.cell))
+        self.retry_button.on_click(lambda _b: on_retry(self.cell))
+        self.children = (self.images, self.caption, W.HBox([self.open_button, self.retry_button]))
+        self.refresh()
+
+    def refresh(self) -> None:
+        cell = self.cell
+        if cell.state == "ok":
+            n = max(1, len(cell.images))
+            per_row = 1 if n == 1 else 2
+            tile = self._px // per_row
+            self.images.children = tuple(
+                W.Image(value=result_thumbnail(im, tile, self._store), format="jpeg", width=tile)
+                for im in cell.images
+            )
+            seeds = ", ".join(str(s) for s in dict.fromkeys(cell.seeds))
+            self.caption.value = f"<small>seed {escape(seeds)}</small>"
+        elif cell.state == "error":
+            self.images.children = ()
+            self.caption.value = f"<small style='color:#b00'>failed: {escape(str(cell.error))[:300]}</small>"
+        else:
+            self.images.children = (W.Image(value=placeholder(self._px // 2, cell.state), format="jpeg"),)
+            self.caption.value = f"<small style='color:#777'>{escape(cell.state)}</small>"
+        self.retry_button.layout.display = None if cell.state == "error" else "none"
+        self.layout.border = STATE_BORDER.get(cell.state, "")
+        self.tooltip = _tooltip(cell)
+
+
+class ComparisonGrid(W.VBox):
+    """A comparison as a live grid: axis headers that stay in view, cells that fill in as
+    calls finish, failed cells with a retry button, swap axes, a page selector for the third
+    axis, and `on_open(cb)` for a click on a cell (default: open it in a prefilled SpecForm)."""
+
+    def __init__(self, comparison: Comparison, *, thumb_px: int = THUMB_PX) -> None:
+        super().__init__(layout=W.Layout(width="100%"))
+        self.comparison = comparison
+        self.swapped = False
+        self.page = 0
+        self.last_future: cf.Future[Comparison] | None = None
+        self._open_callbacks: list[Callable[[Cell], None]] = []
+        store = getattr(getattr(comparison.client, "history", None), "store", None)
+        store = store if hasattr(store, "thumbnail") else None
+        self.views = {c.index: CellView(c, thumb_px, store, self.open_cell, self.retry) for c in comparison.cells}
+        self._px = thumb_px
+        self.summary = W.HTML()
+        self.message = W.HTML()
+        self.run_button = W.Button(description="Run", icon="play", button_style="primary",
+                                   tooltip="Run every cell not yet done")  # fmt: skip
+        self.retry_failed_button = W.Button(description="Retry failed", icon="refresh",
+                                            tooltip="Run the failed cells again")  # fmt: skip
+        self.swap_button = W.Button(description="Swap axes", icon="exchange", tooltip="Rows become columns (no re-run)")
+        pages = comparison.axes[2] if len(comparison.axes) > 2 else None
+        self.page_select = W.Dropdown(
+            options=[(pages.legend(i), i) for i in range(len(pages))] if pages else [("", 0)], value=0,
+            description="Page", layout=W.Layout(display=None if pages else "none", width="auto"),
+        )  # fmt: skip
+        self.run_button.on_click(lambda _b: self._guarded(self.run))
+        self.retry_failed_button.on_click(lambda _b: self._guarded(self.retry_failed))
+        self.swap_button.on_click(lambda _b: self.swap_axes())
+        self.page_select.observe(lambda ch: self.show_page(ch["new"]), "value")
+        self.grid = W.GridBox()
+        self.grid.add_class(GRID_CLASS)
+        self.detail = W.VBox()
+        toolbar = W.HBox([self.run_button, self.retry_failed_button, self.swap_button, self.page_select],
+                         layout=W.Layout(flex_flow="row wrap", align_items="center"))  # fmt: skip
+        self.children = (W.HTML(_STYLE), self.summary, toolbar, self.message, self.grid, self.detail)
+        comparison.observe(self._cell_changed)
+        self._layout()
+        self._update_summary()
+
+    # --- arrangement ----------------------------------------------------------------------
+    def _view_axes(self) -> tuple[int | None, int | None]:
+        """(axis shown as columns, axis shown as rows); None where there is none."""
+        col, row = 0, (1 if len(self.comparison.axes) > 1 else None)
+        return (row, col) if self.swapped else (col, row)
+
+    def cell_at(self, col: int, row: int) -> Cell:
+        """The cell shown at (column, row) of the current page and orientation."""
+        rows = self.comparison.page_rows(self.page)
+        return rows[col][row] if self.swapped else rows[row][col]
+
+    def _layout(self) -> None:
+        axes = self.comparison.axes
+        col_ax, row_ax = self._view_axes()
+        ncols = len(axes[col_ax]) if col_ax is not None else 1
+        nrows = len(axes[row_ax]) if row_ax is not None else 1
+        corner = W.HTML(f"<b>{escape(axes[2].legend(self.page))}</b>" if len(axes) > 2 else "")
+        corner.add_class("ig-cmp-corner")
+        children: list[W.Widget] = [corner]
+        for i in range(ncols):
+            head = W.HTML(f"<b>{escape(axes[col_ax].legend(i))}</b>" if col_ax is not None else "")
+            head.add_class("ig-cmp-col")
+            children.append(head)
+        for j in range(nrows):
+            head = W.HTML(f"<b>{escape(axes[row_ax].legend(j))}</b>" if row_ax is not None else "")
+            head.add_class("ig-cmp-row")
+            children.append(head)
+            children.extend(self.views[self.cell_at(i, j).index] for i in range(ncols))
+        self.grid.layout.grid_template_columns = f"max-content repeat({ncols}, {self._px + 12}px)"
+        self.grid.children = tuple(children)
+
+    def swap_axes(self) -> None:
+        """Show rows as columns and columns as rows; the cells are not run again."""
+        self.swapped = not self.swapped
+        self._layout()
+
+    def show_page(self, page: int) -> None:
+        self.page = int(page)
+        if self.page_select.value != self.page:
+            self.page_select.value = self.page
+        self._layout()
+
+    @property
+    def column_labels(self) -> list[str]:
+        return [c.value for c in self.grid.children if "ig-cmp-col" in c._dom_classes]
+
+    @property
+    def row_labels(self) -> list[str]:
+        return [c.value for c in self.grid.children if "ig-cmp-row" in c._dom_classes]
+
+    # --- running --------------------------------------------------------------------------
+    def run(self) -> cf.Future[Comparison]:
+        """Run every cell not yet done in the background; the grid fills in as they finish."""
+        self.last_future = self.comparison.start()
+        return self.last_future
+
+    def retry(self, cell: Cell) -> cf.Future[Comparison]:
+        self.last_future = self.comparison.start([cell])
+        return self.last_future
+
+    def retry_failed(self) -> cf.Future[Comparison]:
+        self.last_future = self.comparison.start(self.comparison.failed)
+        return self.last_future
+
+    def _guarded(self, action: Callable[[], Any]) -> None:
+        """Button clicks: show a refusal (budget, …) in the grid instead of raising."""
+        try:
+            self.message.value = ""
+            action()
+        except (ig.BudgetError, ig.SpecError, ValueError) as exc:
+            self.message.value = f"<span style='color:#b00'>{escape(str(exc))}</span>"
+
+    def _cell_changed(self, cell: Cell) -> None:
+        view = self.views.get(cell.index)
+        if view is not None:
+            view.refresh()
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        cmp = self.comparison
+        counts = ", ".join(f"{n} {state}" for state, n in cmp.counts().items() if n)
+        dims = " × ".join(f"{a.field} ({len(a)})" for a in cmp.axes)
+        self.summary.value = (
+            f"<b>Comparison {escape(cmp.id)}</b>: {escape(dims)} · {cmp.n_calls} calls · {cmp.n_images} images · "
+            f"~${cmp.estimate_cost():.2f} · {escape(counts)} · spent ${cmp.spent_usd:.2f}"
+        )
+
+    # --- opening a cell -------------------------------------------------------------------
+    def on_open(self, callback: Callable[[Cell], None]) -> None:
+        """Call `callback(cell)` when a cell's open button is clicked (instead of a form)."""
+        self._open_callbacks.append(callback)
+
+    def open_cell(self, cell: Cell) -> None:
+        if self._open_callbacks:
+            for cb in list(self._open_callbacks):
+                cb(cell)
+            return
+        form_cls = getattr(importlib.import_module("ideogram_nb.widgets"), "SpecForm", None)
+        if form_cls is None:
+            self.detail.children = (W.HTML(f"<pre>{escape(repr(cell.spec))}</pre>"),)
+            return
+        form = form_cls(cell.spec.copy(), self.comparison.client)
+        self.detail.children = (W.HTML(f"<b>Cell {escape(cell.legend)}</b>"), form)
+
+
+class ComparePanel(W.VBox):
+    """The Studio's Compare tab: pick up to three fields of a spec, type values (a list or a
+    range like `1-10 (+2)`), see the cost before running, set a budget, and Run into a grid.
+
+    `spec_or_form` is a spec, a `SpecForm` (its current spec is read at each preview), a
+    callable returning a spec, or None (a Generate form is shown for the base).
+    """
+
+    def __init__(self, spec_or_form: Any = None, client: ig.Client | None = None) -> None:
+        super().__init__(layout=W.Layout(width="100%"))
+        self.client = client
+        self.comparison: Comparison | None = None
+        self.grid: ComparisonGrid | None = None
+        self.base_box = W.VBox()
+        self.set_base(spec_or_form)
+        self.field_boxes: list[W.Dropdown] = []
+        self.value_boxes: list[W.Text] = []
+        rows = []
+        for name in ("x", "y", "page"):
+            field = W.Dropdown(options=self._field_options(), value=None, description=f"Axis {name}",
+                               layout=W.Layout(width="300px"))  # fmt: skip
+            values = W.Text(placeholder="values: a, b, c  or  1-10 (+2)  or  10-90 [5]",
+                            layout=W.Layout(width="420px"))  # fmt: skip
+            field.observe(lambda _c: self.preview(), "value")
+            values.observe(lambda _c: self.preview(), "value")
+            self.field_boxes.append(field)
+            self.value_boxes.append(values)
+            rows.append(W.HBox([field, values]))
+        self.seeds = W.BoundedIntText(value=0, min=0, max=64, description="Seeds / cell",
+                                      tooltip="0: one shared seed; n: a seed axis of n seeds")  # fmt: skip
+        self.budget = W.BoundedFloatText(value=0.0, min=0.0, max=10_000.0, step=0.1, description="Budget $",
+                                         tooltip="Refuse to run above this cost (0: no budget)")  # fmt: skip
+        self.seeds.observe(lambda _c: self.preview(), "value")
+        self.budget.observe(lambda _c: self.preview(), "value")
+        self.cost = W.HTML()
+        self.run_button = W.Button(description="Run comparison", icon="play", button_style="primary")
+        self.run_button.on_click(lambda _b: self._run_clicked())
+        self.output = W.VBox()
+        self.children = (self.base_box, *rows, W.HBox([self.seeds, self.budget]),
+                         W.HBox([self.run_button, self.cost]), self.output)  # fmt: skip
+        self.preview()
+
+    def set_base(self, spec_or_form: Any) -> None:
+        """Compare around this spec (or form, or callable) from now on."""
+        if spec_or_form is None:
+            form_cls = getattr(importlib.import_module("ideogram_nb.widgets"), "SpecForm", None)
+            spec_or_form = form_cls(ig.Generate(), self.client) if form_cls is not None else ig.Generate()
+            if hasattr(spec_or_form, "run_button"):
+                spec_or_form.run_button.layout.display = "none"  # the panel's Run runs the grid
+        self._source = spec_or_form
+        self.base_box.children = (spec_or_form,) if isinstance(spec_or_form, W.Widget) else ()
+        if hasattr(self, "field_boxes"):
+            for box in self.field_boxes:
+                box.options = self._field_options()
+            self.preview()
+
+    def base_spec(self) -> ig.Spec:
+        src = self._source
+        if hasattr(src, "spec"):
+            return src.spec
+        return src() if callable(src) else src
+
+    def _field_options(self) -> list[tuple[str, str | None]]:
+        spec = self.base_spec()
+        options: list[tuple[str, str | None]] = [("—", None)]
+        for name in spec.field_names():
+            options.append((name, name))
+            if isinstance(getattr(spec, name), str) and name.endswith("prompt"):
+                options.append((f"{name} (search/replace)", f"{name}::sr"))
+        return options
+
+    def axes(self) -> dict[str, Any]:
+        """The axes as `compare()` keywords, from the rows that have a field and values."""
+        out: dict[str, Any] = {}
+        for field, values in zip(self.field_boxes, self.value_boxes):
+            if field.value is None or not values.value.strip():
+                continue
+            name, _, mode = field.value.partition("::")
+            if name in out:
+                raise ValueError(f"{name!r} is on two axes; use it once")
+            out[name] = PromptSR.parse(values.value) if mode == "sr" else values.value
+        return out
+
+    def plan(self, *, budget: bool = True) -> Comparison:
+        """The comparison the panel describes (validated; raises like `compare`)."""
+        return compare(
+            self.base_spec(), self.client, budget_usd=(self.budget.value or None) if budget else None,
+            seeds=self.seeds.value or None, **self.axes(),
+        )  # fmt: skip
+
+    def preview(self) -> str:
+        """Calls, images and cost of what Run would do, or why it cannot run. Never raises."""
+        ok = False
+        try:
+            cmp = self.plan(budget=False)
+            cost = cmp.estimate_cost()
+            text = f"{cmp.n_calls} calls · {cmp.n_images} images · ~${cost:.2f}"
+            if self.budget.value and cost > self.budget.value + 1e-9:
+                text = f"<span style='color:#b00'>{text}: over the budget of ${self.budget.value:.2f}</span>"
+            else:
+                ok = True
+        except Exception as exc:  # every refusal is shown, none escapes into a widget callback
+            shown = str(exc) if self.axes_given() else "choose a field and type its values"
+            text = f"<span style='color:#b00'>{escape(shown)}</span>".replace("\n", "<br/>")
+        self.cost.value = text
+        self.run_button.disabled = not ok
+        return text
+
+    def axes_given(self) -> bool:
+        return any(f.value is not None and v.value.strip() for f, v in zip(self.field_boxes, self.value_boxes))
+
+    def run(self) -> ComparisonGrid:
+        """Plan (with the budget), show a ComparisonGrid and start it."""
+        if self.client is None:
+            self.client = ig.Client()
+        self.comparison = self.plan()
+        self.grid = ComparisonGrid(self.comparison)
+        self.output.children = (self.grid,)
+        self.grid.run()
+        return self.grid
+
+    def _run_clicked(self) -> None:
+        try:
+            self.run()
+        except Exception as exc:  # shown where the user clicked
+            self.cost.value = f"<span style='color:#b00'>{escape(str(exc))}</span>".replace("\n", "<br/>")
