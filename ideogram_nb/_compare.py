@@ -280,21 +280,32 @@ class Comparison(ComparisonViews):
             return
         reporter = Progress(len(cells)) if progress is True else None
 
-        def done(n: int, total: int, res: Result) -> None:
-            cell = by_spec[id(res.spec)]
+        def finish(cell: Cell, res: Result) -> None:
             with self._lock:
                 cell.result, cell.state = res, ("ok" if res.ok else "error")
             self._notify(cell)
+
+        def done(n: int, total: int, res: Result) -> None:
+            cell = by_spec.get(id(res.spec))
+            if cell is not None:
+                finish(cell, res)
             if reporter is not None:
                 reporter.update(n, res)
             elif callable(progress):
                 progress(n, total, res)
 
         try:
-            client.run_many([c.spec for c in cells], progress=done, label=self.label)
+            results = client.run_many([c.spec for c in cells], progress=done, label=self.label)
+            for cell, res in zip(cells, results):  # results keep their order: a safety net
+                if cell.state == "running":
+                    finish(cell, res)
         finally:
             if reporter is not None:
                 reporter.close()
+            for cell in cells:  # interrupted (e.g. KeyboardInterrupt): runnable again, not stuck
+                if cell.state == "running":
+                    cell.state = "planned" if cell.result is None else ("ok" if cell.result.ok else "error")
+                    self._notify(cell)
 
     def run(self, progress: bool | Callable[[int, int, Result], None] = True) -> Comparison:
         """Run every cell not yet done, concurrently; failures stay as marked cells."""

@@ -147,7 +147,7 @@ def num_images_field() -> Int:
 def seed_field() -> Int:
     return Int(
         default=None, allow_None=True, bounds=(0, _api.SEED_MAX), label="Seed", precedence=9,
-        doc="Fix it to reproduce an image (0–2147483647). Empty: a random seed, reported with each image.",
+        doc=f"Fix it to reproduce an image (0–{_api.SEED_MAX}). Empty: a random seed, reported with each image.",
     )  # fmt: skip
 
 

@@ -58,7 +58,7 @@ def _style_type() -> Choice:
     return Choice(
         objects=[None, *_api.LEGACY_STYLE_TYPES], label="Style", precedence=7.5,
         doc="AUTO, GENERAL, REALISTIC, DESIGN, RENDER_3D or ANIME; V_2 and later only (not "
-        "V_1/V_1_TURBO). Service default: AUTO.",
+        "V_1/V_1_TURBO). Empty: not sent, the service chooses.",
     )  # fmt: skip
 
 

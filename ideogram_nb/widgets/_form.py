@@ -52,6 +52,8 @@ class SpecForm(W.VBox):
         show_title: bool = True,
     ) -> None:
         super().__init__(layout=W.Layout(width="100%"))
+        if isinstance(spec, type):  # SpecForm(ig.Generate) means a fresh Generate
+            spec = spec()
         self.controller = FormController(spec, client)
         self.shelf = shelf if shelf is not None else ResultShelf()
         self._on_action = on_action
@@ -120,6 +122,22 @@ class SpecForm(W.VBox):
     def on_result(self, callback: ResultCallback) -> None:
         """`callback(result)` after each successful run, once the grid shows it."""
         self.controller.on_result(callback)
+
+    def load(self, spec: ig.Spec) -> None:
+        """Show `spec`'s values in this form (same endpoint), keeping the grid and its results.
+
+        Every field is set on this form's own spec, so the widgets follow through the link;
+        fields `spec` leaves at their default are reset too.
+        """
+        if type(spec) is not type(self.spec):
+            raise TypeError(f"a {type(self.spec).__name__} form cannot load a {type(spec).__name__}")
+        for name in self.spec.field_names():
+            value = getattr(spec, name)
+            if getattr(self.spec, name) is not value:
+                setattr(self.spec, name, value)
+        self.controller.attempted = False
+        self.controller.last_error = None
+        self.refresh()
 
     # --- the two-way link ------------------------------------------------------------------------
     def _widget_changed(self, name: str) -> None:
@@ -203,6 +221,9 @@ class SpecForm(W.VBox):
     def _action(self, action: str, spec: ig.Spec) -> None:
         if self._on_action is not None:
             self._on_action(action, spec)
+            return
+        if type(spec) is type(self.spec):  # e.g. reuse seed: this very form, prefilled
+            self.load(spec)
             return
         client = self.controller.client if self.controller.has_client else None
         form = SpecForm(spec, client, shelf=self.shelf)

@@ -143,7 +143,8 @@ def number_field(ctx: FieldContext) -> FieldView:
         return FieldView(ctx.name, cls(value=value, continuous_update=False, **_common(ctx)))
     # Optional and unbounded (or a huge range): a text box where empty means None.
     hint = "random" if ctx.name == "seed" else SERVICE_DEFAULT_LABEL
-    control = W.Text(value="" if value is None else str(value), placeholder=hint, continuous_update=False, **_common(ctx))
+    text = "" if value is None else str(value)
+    control = W.Text(value=text, placeholder=hint, continuous_update=False, **_common(ctx))
     return FieldView(
         ctx.name, control,
         to_param=lambda v: _parse_number(v, integer, allow_none),
@@ -320,7 +321,8 @@ def image_list_field(ctx: FieldContext) -> FieldView:
 def mask_field(ctx: FieldContext) -> FieldView:
     """The mask: a painter over the spec's `image` when the painter exists, else an upload."""
     has_image = "image" in ctx.spec.param
-    control = make_mask_field(ctx.label, ctx.doc, ctx.value, image=getattr(ctx.spec, "image", None) if has_image else None)
+    image = getattr(ctx.spec, "image", None) if has_image else None
+    control = make_mask_field(ctx.label, ctx.doc, ctx.value, image=image)
     set_image = getattr(control, "set_image", None)
     if has_image and set_image is not None:
         ctx.spec.param.watch(lambda event: set_image(event.new), ["image"])

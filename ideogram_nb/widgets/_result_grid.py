@@ -95,7 +95,9 @@ class ResultGrid(W.VBox):
         self.detail_image = W.Image(format="jpeg", layout=W.Layout(max_width=f"{DETAIL_PX}px"))
         self.detail_record = W.HTML()
         self.action_buttons = W.HBox(layout=W.Layout(flex_flow="row wrap"))
-        self.save_path = W.Text(placeholder="file name or folder", description="Save to", layout=W.Layout(width="420px"))
+        self.save_path = W.Text(
+            placeholder="file name or folder", description="Save to", layout=W.Layout(width="420px")
+        )
         self.save_button = W.Button(description="Save", icon="save", tooltip="Copy the image file there")
         self.detail_message = W.HTML()
         self.save_button.on_click(lambda _b: self._save_clicked())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 from html import escape
-from typing import Any
 
 import ipywidgets as W
 
@@ -120,17 +119,14 @@ class Studio(W.VBox):
         self.key_message = W.HTML()
         self.use_key_button.on_click(lambda _b: self._use_key_clicked())
         self.forms: dict[str, SpecForm] = {}
-        self._holders: dict[str, W.Box] = {}
-        children = []
         for spec_cls, _title in SPEC_TABS:
-            holder = W.VBox()
-            self._holders[spec_cls.endpoint] = holder
-            self._place(spec_cls())
-            children.append(holder)
+            form = SpecForm(spec_cls(), self.client, shelf=self.shelf, on_action=self._open_action)
+            form.on_result(lambda _result: self._update_cost())
+            self.forms[spec_cls.endpoint] = form
         self.history_panel = _optional_panel("history", self.client)
         self.compare_panel = _optional_panel("compare", self.client)
         titles = [t for _, t in SPEC_TABS] + ["Compare", "History"]
-        self.tabs = W.Tab(children=[*children, self.compare_panel, self.history_panel], titles=titles)
+        self.tabs = W.Tab(children=[*self.forms.values(), self.compare_panel, self.history_panel], titles=titles)
         self.tabs.selected_index = 0
         key_row = W.HBox([self.provider_choice, self.key_field, self.use_key_button, self.key_message],
                          layout=W.Layout(flex_flow="row wrap", align_items="center"))  # fmt: skip
@@ -155,8 +151,9 @@ class Studio(W.VBox):
         return SPEC_TABS[index][0].endpoint if index is not None and index < len(SPEC_TABS) else None
 
     def show_spec(self, spec: ig.Spec) -> SpecForm:
-        """Open `spec` (prefilled) in its endpoint's tab and switch to it."""
-        form = self._place(spec)
+        """Load `spec` into its endpoint's tab (that tab keeps its grid) and switch to it."""
+        form = self.forms[type(spec).endpoint]
+        form.load(spec)
         self.tabs.selected_index = [c.endpoint for c, _ in SPEC_TABS].index(type(spec).endpoint)
         return form
 
@@ -175,14 +172,6 @@ class Studio(W.VBox):
         return client
 
     # --- inner workings ------------------------------------------------------------------------
-    def _place(self, spec: ig.Spec) -> SpecForm:
-        form = SpecForm(spec, self.controller.client, shelf=self.shelf, on_action=self._open_action)
-        form.on_result(lambda _result: self._update_cost())
-        endpoint = type(spec).endpoint
-        self.forms[endpoint] = form
-        self._holders[endpoint].children = (form,)
-        return form
-
     def _open_action(self, _action: str, spec: ig.Spec) -> None:
         self.show_spec(spec)
 

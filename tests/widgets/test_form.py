@@ -334,3 +334,43 @@ def test_a_slider_follows_new_bounds():
     assert (form.fields["count"].min, form.fields["count"].max) == (10, 20)
     form.fields["mode"].value = "small"
     assert (form.fields["count"].min, form.fields["count"].max) == (1, 4)
+
+
+def test_reuse_seed_on_a_standalone_form_prefills_that_form(client):
+    form = SpecForm(ig.Generate(prompt="a tower"), client)
+    result = form.run().result(timeout=30)
+    form.grid.select(0)
+    form.grid.trigger("reuse_seed")
+    assert form.spec.seed == result.images[0].seed and form.fields["seed"].value == str(result.images[0].seed)
+    assert form.followup.children == () and len(form.grid.entries) == 1
+
+
+def test_load_resets_fields_the_new_spec_leaves_at_default():
+    form = SpecForm(ig.Generate(prompt="old", num_images=4, style_type="DESIGN"))
+    form.load(ig.Generate(prompt="new"))
+    assert (form.spec.prompt, form.spec.num_images, form.spec.style_type) == ("new", 1, None)
+    assert form.fields["num_images"].value == 1 and form.fields["style_type"].value is SERVICE_DEFAULT
+    with pytest.raises(TypeError):
+        form.load(ig.Describe())
+
+
+def test_an_image_set_from_code_is_previewed_and_lists_accept_several_uploads():
+    form = SpecForm(ig.Generate)
+    assert isinstance(form.spec, ig.Generate)
+    refs = form.fields["style_reference_images"]
+    refs.upload.set_state({"value": [
+        {"name": f"{i}.png", "type": "image/png", "size": 1, "content": memoryview(_png(colour=(i, 0, 0))),
+         "last_modified": 0} for i in (1, 2)
+    ]})  # fmt: skip
+    assert len(form.spec.style_reference_images) == 2 and len(refs.previews.children) == 2
+    refs.clear.click()
+    assert form.spec.style_reference_images is None and refs.previews.children == ()
+    remix = SpecForm(ig.Remix(prompt="x"))
+    remix.spec.image = _png((48, 32))
+    assert remix.fields["image"].preview.layout.display is None and "48×32" in remix.fields["image"].info.value
+
+
+def test_describe_results_show_as_text_in_the_grid(client):
+    form = SpecForm(ig.Describe(image=_png((96, 96))), client)
+    result = form.run().result(timeout=30)
+    assert result.descriptions and result.descriptions[0] in html.unescape(form.grid.tiles.children[0].value)

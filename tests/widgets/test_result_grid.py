@@ -60,7 +60,8 @@ def test_results_appear_as_they_are_added_even_from_another_thread(tmp_path):
     grid = ResultGrid()
     assert "No results yet" in grid.header.value
     grid.add(_result([_image(tmp_path, "a")]))
-    worker = threading.Thread(target=grid.add, args=(_result([_image(tmp_path, "b", seed=2), _image(tmp_path, "c", seed=3)]),))
+    later = _result([_image(tmp_path, "b", seed=2), _image(tmp_path, "c", seed=3)])
+    worker = threading.Thread(target=grid.add, args=(later,))
     worker.start()
     worker.join()
     assert len(grid.tiles.children) == 3 and len(grid.images) == 3

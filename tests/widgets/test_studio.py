@@ -126,11 +126,12 @@ def test_grid_actions_switch_to_the_endpoint_tab_prefilled(client):
     assert studio.selected_endpoint == "edit"
     edit = studio.forms["edit"]
     assert isinstance(edit, SpecForm) and edit.spec.image.sha256 == result.images[0].sha256
-    assert studio.tabs.children[2].children == (edit,)
+    assert studio.tabs.children[2] is edit
     assert edit.fields["mask"].painter.image_size == (1024, 1024)
     gen.grid.trigger("reuse_seed")
-    assert studio.selected_endpoint == "generate"
-    assert studio.forms["generate"].spec.seed == result.images[0].seed
+    assert studio.selected_endpoint == "generate" and studio.forms["generate"] is gen
+    assert gen.spec.seed == result.images[0].seed and gen.fields["seed"].value == str(result.images[0].seed)
+    assert len(gen.grid.entries) == 1  # the grid the action came from is still there
     # the reopened form is wired like the first one: its runs count too
     before = studio.total_cost
     studio.forms["generate"].run().result(timeout=30)
@@ -145,3 +146,19 @@ def test_results_of_one_tab_are_offered_as_inputs_in_the_others(client):
     assert len(chooser.options) == 2
     chooser.value = 0
     assert studio.forms["upscale"].spec.image is not None
+
+
+def test_the_whole_studio_serialises_for_a_browser(client, tmp_path):
+    """What a front end receives: every widget's state must encode (bytes, options, layouts)."""
+    from ipywidgets.embed import embed_minimal_html
+
+    studio = Studio(client)
+    gen = studio.forms["generate"]
+    gen.fields["prompt"].value = "a lantern"
+    gen.run().result(timeout=30)
+    gen.grid.select(0)
+    gen.grid.trigger("edit")
+    page = tmp_path / "studio.html"
+    embed_minimal_html(page, views=[studio], title="studio")
+    text = page.read_text(encoding="utf-8")
+    assert OFFLINE_BANNER in text and "MultiCanvas" in text

@@ -1,0 +1,320 @@
+"""`HistoryBrowser`: every recorded run, newest first, with thumbnails, filters, totals and
+pages; and the three things one does with an old run: export it, re-run it, look at it.
+
+Why pages: a history of thousands of runs is never drawn whole. A page is two indexed queries
+(see `_history_query`) and twenty rows of small JPEGs from the store's thumbnail cache (the
+same files exported notebooks use). Why rows are closed on every page change: ipywidgets keeps
+each live widget in a registry (and the front end a model for each), so paging through 500
+pages without closing them would leak thousands of widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+
+import ideogram_nb as ig
+
+from .._config import EXPORT_THUMBNAIL_PX, PROVIDERS
+from ._history_query import PAGE_SIZE, STATUSES, HistoryQuery, endpoints
+from ._result_grid import ResultGrid
+from ._thumbs import placeholder
+
+#: The store's export-size thumbnail: cached on disk once, shared with exported notebooks.
+ROW_THUMB_PX = EXPORT_THUMBNAIL_PX
+ROW_THUMBS = 4
+THUMB_WIDTH = "72px"
+PROMPT_CHARS = 160
+DEFAULT_EXPORT_PATH = "ideogram_runs.ipynb"
+_OK, _ERROR, _MUTED = "#1b5e20", "#b00020", "#555"
+
+RerunCallback = Callable[[ig.Spec], Any]
+
+
+def _when(created_at: str) -> str:
+    try:
+        return datetime.fromisoformat(created_at).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return created_at
+
+
+def _short(text: str, n: int = PROMPT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def row_html(rec: ig.RunRecord) -> str:
+    """One run in words: what, when, where, cost, outcome, prompt, label, error."""
+    status = f"<span style='color:{_OK if rec.ok else _ERROR}'>{escape(rec.status)}</span>"
+    count = len(rec.descriptions) if rec.endpoint == "describe" else len(rec.images)
+    noun = "description" if rec.endpoint == "describe" else "image"
+    head = " · ".join([
+        f"<b>{escape(rec.endpoint)}</b>", escape(_when(rec.created_at)), escape(rec.provider),
+        f"${rec.cost_usd:.3f}", f"{count} {noun}{'' if count == 1 else 's'}", status,
+    ])  # fmt: skip
+    if rec.label:
+        head += f" <span style='background:#e3f2fd;padding:0 4px;border-radius:3px'>{escape(rec.label)}</span>"
+    lines = [f"<div>{head}</div>"]
+    prompt = rec.spec.get("prompt") or (rec.descriptions[0] if rec.descriptions else "")
+    if prompt:
+        lines.append(f"<div style='color:{_MUTED}'>{escape(_short(str(prompt)))}</div>")
+    if not rec.ok:
+        code = f" (HTTP {rec.http_status})" if rec.http_status else ""
+        error = f"{rec.error_type or 'error'}{code}: {rec.error or ''}"
+        lines.append(f"<div style='color:{_ERROR}'>{escape(error)}</div>")
+    seeds = [str(im.get("seed")) for im in rec.images if im.get("seed") is not None]
+    extra = f" · seeds {', '.join(seeds)}" if seeds else ""
+    lines.append(f"<small style='color:{_MUTED}'>run {escape(rec.run_id)}{escape(extra)}</small>")
+    return "".join(lines)
+
+
+class HistoryBrowser(W.VBox):
+    """Runs newest first with thumbnails; filters (endpoint, provider, status, text, label);
+    totals; pages of 20; tick runs and export them as a notebook; re-run one
+    (`browser.on_rerun(cb)`: `cb(spec)`); open a run's images in a `ResultGrid`.
+
+    `browser.refresh()` re-reads the history (the Studio calls it after every run).
+    """
+
+    def __init__(
+        self, history: ig.History | None = None, *, client: ig.Client | None = None, page_size: int = PAGE_SIZE
+    ) -> None:
+        super().__init__(layout=W.Layout(width="100%"))
+        self.client = client
+        history = history if history is not None else (client.history if client is not None else ig.History())
+        self.query = HistoryQuery(history, page_size)
+        self._rerun_callbacks: list[RerunCallback] = []
+        self.rows: dict[str, dict[str, W.Widget]] = {}  # run id → its checkbox, buttons, box
+        self.totals_label = W.HTML()
+        self.refresh_button = W.Button(description="Refresh", icon="refresh", tooltip="Read the history again")
+        self.endpoint_filter = W.Dropdown(options=[("any endpoint", None), *[(e, e) for e in endpoints()]],
+                                          layout=W.Layout(width="170px"))  # fmt: skip
+        self.provider_filter = W.Dropdown(options=[("any provider", None), *[(p, p) for p in PROVIDERS]],
+                                          layout=W.Layout(width="150px"))  # fmt: skip
+        self.status_filter = W.Dropdown(options=[("any status", None), *[(s, s) for s in STATUSES]],
+                                        layout=W.Layout(width="120px"))  # fmt: skip
+        self.text_filter = W.Text(placeholder="search prompts, descriptions, labels", continuous_update=False,
+                                  layout=W.Layout(width="260px"))  # fmt: skip
+        self.label_filter = W.Text(placeholder="label", continuous_update=False, layout=W.Layout(width="140px"))
+        self.rows_box = W.VBox()
+        self._empty = W.HTML("<i>No runs match these filters.</i>")
+        self.prev_button = W.Button(description="Prev", icon="chevron-left", layout=W.Layout(width="90px"))
+        self.next_button = W.Button(description="Next", icon="chevron-right", layout=W.Layout(width="90px"))
+        self.page_label = W.HTML()
+        self.select_page_button = W.Button(description="Select page", tooltip="Tick every run on this page")
+        self.clear_button = W.Button(description="Clear selection")
+        self.selection_label = W.HTML()
+        self.export_path = W.Text(value=DEFAULT_EXPORT_PATH, description="Notebook", layout=W.Layout(width="360px"))
+        self.export_button = W.Button(icon="download", button_style="primary",
+                                      tooltip="Write the runs as a notebook that re-runs them")  # fmt: skip
+        self.export_message = W.HTML()
+        self.message = W.HTML()
+        self.detail = W.VBox()
+        self._wire()
+        self.children = (
+            W.HBox([self.totals_label, self.refresh_button], layout=W.Layout(justify_content="space-between")),
+            W.HBox([self.endpoint_filter, self.provider_filter, self.status_filter, self.text_filter,
+                    self.label_filter], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.select_page_button, self.clear_button, self.selection_label], layout=W.Layout(align_items="center")),
+            self.rows_box,
+            W.HBox([self.prev_button, self.page_label, self.next_button], layout=W.Layout(align_items="center")),
+            W.HBox([self.export_path, self.export_button, self.export_message], layout=W.Layout(align_items="center")),
+            self.message,
+            self.detail,
+        )  # fmt: skip
+        self.refresh()
+
+    def _wire(self) -> None:
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        for widget, name in ((self.endpoint_filter, "endpoint"), (self.provider_filter, "provider"),
+                             (self.status_filter, "status"), (self.text_filter, "text"), (self.label_filter, "label")):  # fmt: skip
+            widget.observe(lambda change, n=name: self.set_filters(**{n: change["new"]}), "value")
+        self.prev_button.on_click(lambda _b: self.prev_page())
+        self.next_button.on_click(lambda _b: self.next_page())
+        self.select_page_button.on_click(lambda _b: self.select_page())
+        self.clear_button.on_click(lambda _b: self.clear_selection())
+        self.export_button.on_click(lambda _b: self._export_clicked())
+
+    # --- public API -----------------------------------------------------------------------------
+    @property
+    def history(self) -> ig.History:
+        return self.query.history
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def pages(self) -> int:
+        return self.query.pages
+
+    @property
+    def records(self) -> list[ig.RunRecord]:
+        """The runs on the current page, newest first."""
+        return list(self.query.records)
+
+    @property
+    def selected(self) -> list[str]:
+        """Run ids ticked on any page, in the order they were ticked."""
+        return self.query.selected
+
+    def refresh(self) -> None:
+        """Re-read the history: totals, pages and the current page's rows."""
+        self.query.refresh()
+        self._draw()
+
+    def set_filters(self, **filters: Any) -> None:
+        """Filter by endpoint, provider, status, text or label (None/"" = any); back to page 1."""
+        self.query.set_filters(**filters)
+        self._draw()
+
+    def go_to(self, page: int) -> int:
+        self.query.go_to(page)
+        self._draw()
+        return self.page
+
+    def next_page(self) -> int:
+        return self.go_to(self.page + 1)
+
+    def prev_page(self) -> int:
+        return self.go_to(self.page - 1)
+
+    def select(self, run_ids: str | list[str], on: bool = True) -> None:
+        self.query.select(run_ids, on)
+        self._sync_checkboxes()
+
+    def select_page(self) -> None:
+        self.query.select_page()
+        self._sync_checkboxes()
+
+    def clear_selection(self) -> None:
+        self.query.clear_selection()
+        self._sync_checkboxes()
+
+    def export(self, path: str | Path | None = None, title: str | None = None) -> Path:
+        """Export the ticked runs (none ticked: every run matching the filters) as a notebook."""
+        written = self.query.export(path if path is not None else self.export_path.value or DEFAULT_EXPORT_PATH, title)
+        self.export_message.value = f"<span style='color:{_OK}'>wrote {escape(str(written))}</span>"
+        return written
+
+    def on_rerun(self, callback: RerunCallback) -> None:
+        """Call `callback(spec)` when a run's Re-run button is clicked (and for the per-image
+        actions of an opened grid). With no callback, the prefilled form opens below."""
+        self._rerun_callbacks.append(callback)
+
+    def rerun(self, run_id: str) -> ig.Spec:
+        """Rebuild the run's spec (as it was sent) and hand it to the `on_rerun` callbacks."""
+        spec = self.query.spec_for(run_id)
+        self._open_spec(spec)
+        return spec
+
+    def open_images(self, run_id: str) -> ResultGrid:
+        """Show the run's images (or descriptions, or error) in a `ResultGrid` below."""
+        result = self.query.result_for(run_id)
+        grid = ResultGrid([result], store=self.history.store)
+        if self._rerun_callbacks:
+            grid.on_action(lambda _action, spec: self._open_spec(spec))
+        self._show_detail(W.HTML(f"<b>Run {escape(run_id)}</b>"), grid)
+        return grid
+
+    # --- drawing ---------------------------------------------------------------------------------
+    def _draw(self) -> None:
+        old = self.rows
+        self.rows = {rec.run_id: self._row(rec) for rec in self.query.records}
+        self.rows_box.children = tuple(row["box"] for row in self.rows.values()) or (self._empty,)
+        for row in old.values():
+            _close_tree(row["box"])
+        self.totals_label.value = f"<b>{escape(self.query.totals_text())}</b>"
+        self.page_label.value = f"&nbsp;{escape(self.query.page_label)}&nbsp;"
+        self.prev_button.disabled = self.page <= 1
+        self.next_button.disabled = self.page >= self.pages
+        self._update_selection_label()
+
+    def _row(self, rec: ig.RunRecord) -> dict[str, W.Widget]:
+        checkbox = W.Checkbox(value=self.query.is_selected(rec.run_id), indent=False, layout=W.Layout(width="28px"))
+        checkbox.observe(lambda change, r=rec.run_id: self._ticked(r, change["new"]), "value")
+        rerun = W.Button(description="Re-run", icon="redo", tooltip="Open this request, prefilled, to run it again",
+                         layout=W.Layout(width="100px"))  # fmt: skip
+        rerun.on_click(lambda _b, r=rec.run_id: self._guard(self.rerun, r))
+        open_ = W.Button(description="Open", icon="th", tooltip="Show this run's images with their actions",
+                         layout=W.Layout(width="100px"), disabled=not (rec.images or rec.descriptions or not rec.ok))  # fmt: skip
+        open_.on_click(lambda _b, r=rec.run_id: self._guard(self.open_images, r))
+        thumbs = W.HBox([W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH)) for v in self._thumbs(rec)])
+        box = W.HBox(
+            [checkbox, thumbs, W.HTML(row_html(rec), layout=W.Layout(flex="1 1 auto")), W.VBox([rerun, open_])],
+            layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0", align_items="center"),
+        )  # fmt: skip
+        return {"box": box, "checkbox": checkbox, "rerun": rerun, "open": open_, "thumbs": thumbs}
+
+    def _thumbs(self, rec: ig.RunRecord) -> list[bytes]:
+        """Up to four outputs; a run without outputs (describe, a failure) shows its inputs."""
+        items = rec.images or rec.inputs
+        out = []
+        for item in items[:ROW_THUMBS]:
+            sha = item.get("sha256")
+            if not sha:
+                out.append(placeholder(ROW_THUMB_PX, "withheld"))
+                continue
+            try:
+                out.append(self.history.store.thumbnail(sha, ROW_THUMB_PX))
+            except (KeyError, OSError, ValueError):
+                out.append(placeholder(ROW_THUMB_PX, "missing"))
+        return out
+
+    def _ticked(self, run_id: str, on: bool) -> None:
+        self.query.select(run_id, on)
+        self._update_selection_label()
+
+    def _sync_checkboxes(self) -> None:
+        for run_id, row in self.rows.items():
+            row["checkbox"].value = self.query.is_selected(run_id)
+        self._update_selection_label()
+
+    def _update_selection_label(self) -> None:
+        n = len(self.query.selected)
+        self.selection_label.value = f"&nbsp;{n} selected" if n else "&nbsp;none selected: export takes every match"
+        self.export_button.description = self.query.export_description()
+
+    # --- actions ---------------------------------------------------------------------------------
+    def _open_spec(self, spec: ig.Spec) -> None:
+        if self._rerun_callbacks:
+            for callback in list(self._rerun_callbacks):
+                callback(spec)
+            return
+        from ._form import SpecForm
+
+        if self.client is None:
+            self.client = ig.Client(history=self.history)
+        self._show_detail(W.HTML(f"<b>Re-run {escape(type(spec).__name__)}</b>"), SpecForm(spec, self.client))
+
+    def _show_detail(self, *widgets: W.Widget) -> None:
+        old = self.detail.children
+        self.detail.children = widgets
+        for widget in old:
+            _close_tree(widget)
+
+    def _guard(self, action: Callable[[str], Any], run_id: str) -> None:
+        """Run a button's action; a run that cannot be rebuilt shows a message, not a traceback."""
+        self.message.value = ""
+        try:
+            action(run_id)
+        except (ValueError, KeyError, OSError) as exc:
+            self.message.value = f"<span style='color:{_ERROR}'>{escape(str(exc))}</span>"
+
+    def _export_clicked(self) -> None:
+        try:
+            self.export()
+        except (ValueError, KeyError, OSError) as exc:
+            self.export_message.value = f"<span style='color:{_ERROR}'>Not exported: {escape(str(exc))}</span>"
+
+
+def _close_tree(widget: W.Widget) -> None:
+    """Close a widget and everything inside it (ipywidgets' close() does not recurse)."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    widget.close()

@@ -1,0 +1,177 @@
+"""What the history browser shows, as plain Python: filters, one page, totals, a selection.
+
+Why a controller apart from the widgets: paging, filtering and selecting are decisions about
+queries, testable without a front end; the `HistoryBrowser` only draws them. Why pages come
+from `history.runs(limit, offset)` and `history.totals()`: a history of thousands of runs is
+never loaded whole; a page is two indexed queries, however long the history grows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import ideogram_nb as ig
+
+PAGE_SIZE = 20
+STATUSES = ("ok", "error")
+
+
+def endpoints() -> list[str]:
+    """Every endpoint a spec class declares, in the package's order."""
+    out: list[str] = []
+    for name in ig.__all__:
+        obj = getattr(ig, name)
+        if isinstance(obj, type) and issubclass(obj, ig.Spec) and obj.endpoint and obj.endpoint not in out:
+            out.append(obj.endpoint)
+    return out
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The history's own filters; None (or empty text) means "any"."""
+
+    endpoint: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    text: str | None = None
+    label: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("text", "label"):
+            out[name] = (out[name] or "").strip() or None
+        return out
+
+
+def image_result(history: ig.History, d: dict[str, Any]) -> ig.ImageResult:
+    """A recorded output as the `ImageResult` the grids show (its file from the store)."""
+    sha = d.get("sha256")
+    return ig.ImageResult(
+        path=history.store.path(sha) if sha else None, sha256=sha, seed=d.get("seed"),
+        resolution=d.get("resolution"), prompt=d.get("prompt"),
+        is_image_safe=bool(d.get("is_image_safe", True)), style_type=d.get("style_type"),
+        upscaled_resolution=d.get("upscaled_resolution"),
+    )  # fmt: skip
+
+
+def result_from_record(history: ig.History, rec: ig.RunRecord) -> ig.Result:
+    """A `Result` rebuilt from a row: what `ResultGrid` takes. Raises if the spec cannot be
+    rebuilt (e.g. an input image is no longer in the store)."""
+    error = None
+    if not rec.ok:
+        error = ig.APIError(rec.error or "failed", status=rec.http_status, run_id=rec.run_id)
+    return ig.Result(
+        run_id=rec.run_id, spec=ig.spec_from_dict(rec.spec), provider=rec.provider,
+        images=[image_result(history, d) for d in rec.images], descriptions=list(rec.descriptions),
+        cost_usd=rec.cost_usd, latency_s=rec.latency_s, error=error, attempts=rec.attempts,
+        label=rec.label, replayed_from=rec.replayed_from,
+    )  # fmt: skip
+
+
+class HistoryQuery:
+    """One page of a filtered history plus the runs selected across pages.
+
+    `refresh()` re-reads the page and the totals; nothing else touches the database.
+    """
+
+    def __init__(self, history: ig.History, page_size: int = PAGE_SIZE) -> None:
+        if page_size < 1:
+            raise ValueError(f"page_size={page_size!r}: must be at least 1")
+        self.history = history
+        self.page_size = page_size
+        self.filters = Filters()
+        self.page = 1
+        self.records: list[ig.RunRecord] = []
+        self.totals: dict[str, Any] = {"runs": 0, "images": 0, "cost_usd": 0.0}
+        self._selected: dict[str, None] = {}  # an ordered set: the order runs were ticked
+
+    # --- filters and pages ----------------------------------------------------------------------
+    def set_filters(self, **changes: Any) -> None:
+        """Change some filters and go back to page 1 (the old page may not exist any more)."""
+        self.filters = replace(self.filters, **changes)
+        self.page = 1
+        self.refresh()
+
+    def refresh(self) -> None:
+        kwargs = self.filters.kwargs()
+        self.totals = self.history.totals(**kwargs)
+        self.page = min(max(1, self.page), self.pages)
+        offset = (self.page - 1) * self.page_size
+        self.records = self.history.runs(**kwargs, limit=self.page_size, offset=offset)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.totals["runs"] / self.page_size))
+
+    def go_to(self, page: int) -> int:
+        """Show page `page` (clamped to 1 … pages); returns the page shown."""
+        self.page = int(page)
+        self.refresh()
+        return self.page
+
+    def next_page(self) -> int:
+        return self.go_to(self.page + 1)
+
+    def prev_page(self) -> int:
+        return self.go_to(self.page - 1)
+
+    @property
+    def page_label(self) -> str:
+        return f"page {self.page} of {self.pages}"
+
+    def totals_text(self) -> str:
+        t = self.totals
+        runs, images = t["runs"], t["images"]
+        return f"{runs} run{'' if runs == 1 else 's'} · {images} image{'' if images == 1 else 's'} · ${t['cost_usd']:.2f}"
+
+    # --- selection ------------------------------------------------------------------------------
+    @property
+    def selected(self) -> list[str]:
+        return list(self._selected)
+
+    def is_selected(self, run_id: str) -> bool:
+        return run_id in self._selected
+
+    def select(self, run_ids: str | Iterable[str], on: bool = True) -> None:
+        for run_id in [run_ids] if isinstance(run_ids, str) else run_ids:
+            if on:
+                self._selected.setdefault(run_id, None)
+            else:
+                self._selected.pop(run_id, None)
+
+    def select_page(self) -> None:
+        self.select(rec.run_id for rec in self.records)
+
+    def clear_selection(self) -> None:
+        self._selected.clear()
+
+    # --- acting on runs -------------------------------------------------------------------------
+    def export_runs(self) -> list[ig.RunRecord]:
+        """The selected runs, or (none selected) every run matching the filters; oldest first."""
+        if self._selected:
+            return sorted((self.history[r] for r in self._selected), key=lambda r: (r.created_at, r.run_id))
+        return self.history.runs(**self.filters.kwargs(), newest_first=False)
+
+    def export_description(self) -> str:
+        n = len(self._selected)
+        return f"Export {n} selected" if n else f"Export all {self.totals['runs']}"
+
+    def export(self, path: str | Path, title: str | None = None) -> Path:
+        return self.history.export_notebook(path, runs=self.export_runs(), title=title)
+
+    def record(self, run_id: str) -> ig.RunRecord:
+        for rec in self.records:
+            if rec.run_id == run_id:
+                return rec
+        return self.history[run_id]
+
+    def spec_for(self, run_id: str) -> ig.Spec:
+        """The spec as it was sent (the seed stays empty if it was), ready to edit and re-run."""
+        return ig.spec_from_dict(self.record(run_id).spec)
+
+    def result_for(self, run_id: str) -> ig.Result:
+        return result_from_record(self.history, self.record(run_id))
