@@ -7,7 +7,9 @@ built-in offline simulator. This module never imports ipywidgets or ipycanvas.
 """
 
 
+from ._axes import PromptSR
 from ._client import Client
+from ._compare import Comparison, compare
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -17,6 +19,7 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     BudgetError,
+    ComparisonError,
     IdeogramError,
     ImageInputError,
     Problem,
@@ -48,6 +51,8 @@ __all__ = [
     "BadRequestError",
     "BudgetError",
     "Client",
+    "Comparison",
+    "ComparisonError",
     "Describe",
     "Edit",
     "Generate",
@@ -62,6 +67,7 @@ __all__ = [
     "LegacyRemix",
     "Mask",
     "Problem",
+    "PromptSR",
     "RateLimitError",
     "Reframe",
     "Remix",
@@ -75,6 +81,7 @@ __all__ = [
     "UnprocessableError",
     "Upscale",
     "__version__",
+    "compare",
     "read_metadata",
     "spec_from_dict",
     "spec_from_image",

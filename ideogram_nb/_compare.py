@@ -26,7 +26,7 @@ from ._api import SEED_MAX
 from ._axes import Axis, format_value, make_axis
 from ._compare_view import COMPARE_CHUNK, ComparisonViews
 from ._contact_sheet import read_png_text
-from ._errors import BudgetError, ImageInputError, Problem, SpecError
+from ._errors import BudgetError, ComparisonError, ImageInputError, Problem, SpecError
 from ._progress import Progress
 from ._spec_base import Spec, spec_from_dict
 
@@ -41,34 +41,6 @@ AXIS_NAMES = ("x", "y", "page")
 def draw_seed() -> int:
     """One concrete seed for a grid whose spec left it empty (recorded, so reproducible)."""
     return secrets.randbelow(SEED_MAX + 1)
-
-
-class ComparisonError(SpecError):
-    """Some cells of a comparison break rules. Lists every problem of every cell; nothing ran.
-
-    `cell_problems` pairs each `Problem` with the legend of its cell (`"prompt: a dog, seed: 3"`).
-    """
-
-    def __init__(self, cell_problems: list[tuple[str, Problem]], n_cells: int) -> None:
-        self.cell_problems = list(cell_problems)
-        super().__init__([p for _, p in cell_problems], spec_name="comparison")
-        by_cell: dict[str, list[Problem]] = {}
-        for legend, p in cell_problems:
-            by_cell.setdefault(legend, []).append(p)
-        self.cells = by_cell
-        lines = [
-            f"comparison has {len(self.problems)} problems in {len(by_cell)} of {n_cells} cells; nothing was run:"
-        ]
-        everywhere = [p for p in next(iter(by_cell.values()), []) if all(p in ps for ps in by_cell.values())]
-        if everywhere and len(by_cell) == n_cells > 1:
-            lines.append("  every cell:")
-            lines += [f"    - {p}" for p in everywhere]
-        for legend, ps in by_cell.items():
-            rest = [p for p in ps if p not in everywhere] if len(by_cell) == n_cells > 1 else ps
-            if rest:
-                lines.append(f"  cell [{legend}]:")
-                lines += [f"    - {p}" for p in rest]
-        self.args = ("\n".join(lines),)
 
 
 @dataclass(eq=False)

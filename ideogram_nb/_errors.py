@@ -4,6 +4,7 @@ The tree::
 
     IdeogramError
     ├── SpecError (also ValueError)      a spec breaks a rule; nothing was sent
+    │   └── ComparisonError              cells of a comparison break rules; nothing ran
     ├── ImageInputError (also ValueError) an image or mask cannot be used; nothing was sent
     ├── BudgetError                      a comparison would cost more than its budget
     ├── ReplayMiss                       the replay provider has no recording of this request
@@ -61,6 +62,34 @@ class SpecError(IdeogramError, ValueError):
     @property
     def fields(self) -> list[str]:
         return [p.field for p in self.problems]
+
+
+class ComparisonError(SpecError):
+    """Some cells of a comparison break rules. Lists every problem of every cell; nothing ran.
+
+    `cell_problems` pairs each `Problem` with the legend of its cell (`"prompt: a dog, seed: 3"`).
+    """
+
+    def __init__(self, cell_problems: list[tuple[str, Problem]], n_cells: int) -> None:
+        self.cell_problems = list(cell_problems)
+        super().__init__([p for _, p in cell_problems], spec_name="comparison")
+        by_cell: dict[str, list[Problem]] = {}
+        for legend, p in cell_problems:
+            by_cell.setdefault(legend, []).append(p)
+        self.cells = by_cell
+        lines = [
+            f"comparison has {len(self.problems)} problems in {len(by_cell)} of {n_cells} cells; nothing was run:"
+        ]
+        everywhere = [p for p in next(iter(by_cell.values()), []) if all(p in ps for ps in by_cell.values())]
+        if everywhere and len(by_cell) == n_cells > 1:
+            lines.append("  every cell:")
+            lines += [f"    - {p}" for p in everywhere]
+        for legend, ps in by_cell.items():
+            rest = [p for p in ps if p not in everywhere] if len(by_cell) == n_cells > 1 else ps
+            if rest:
+                lines.append(f"  cell [{legend}]:")
+                lines += [f"    - {p}" for p in rest]
+        self.args = ("\n".join(lines),)
 
 
 class ImageInputError(IdeogramError, ValueError):

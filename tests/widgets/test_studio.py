@@ -161,4 +161,4 @@ def test_the_whole_studio_serialises_for_a_browser(client, tmp_path):
     page = tmp_path / "studio.html"
     embed_minimal_html(page, views=[studio], title="studio")
     text = page.read_text(encoding="utf-8")
-    assert OFFLINE_BANNER in text and "MultiCanvas" in text
+    assert "Offline simulator" in text and "CanvasModel" in text  # the edit tab's painter
