@@ -125,7 +125,9 @@ def cmd_list(history: History, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     totals = history.totals(**filters)
     if records:
-        out.write(format_table(table_rows(records), shutil.get_terminal_size((120, 24)).columns) + "\n")
+        # cut the prompts to the terminal's width; piped into grep or a file, keep them whole
+        width = shutil.get_terminal_size((120, 24)).columns if out.isatty() else 10**6
+        out.write(format_table(table_rows(records), width) + "\n")
     first = args.offset + 1 if records else 0
     shown = f"runs {first}–{args.offset + len(records)}" if records else "no runs"
     out.write(
