@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import ipywidgets as W
 import nbformat
@@ -25,10 +27,11 @@ def png(i: int, size=(32, 32)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def history(tmp_path) -> ig.History:
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
     """45 runs: every 5th an error, every 3rd a remix of a stored input, one labelled, one withheld."""
-    h = ig.History(tmp_path / "runs")
+    folder = tmp_path_factory.mktemp("browser") / "runs"
+    h = ig.History(folder)
     shas = [h.store.put_output(png(i), {"endpoint": "generate", "seed": i})[0] for i in range(3)]
     source = h.store.put(png(9))[0]
     for i in range(N_RUNS):
@@ -49,7 +52,13 @@ def history(tmp_path) -> ig.History:
             rec.update(status="error", error="safety check", error_type="UnprocessableError", http_status=422,
                        images=[], cost_usd=0.0)  # fmt: skip
         h.record(ig.RunRecord(**rec))
-    return h
+    return folder
+
+
+@pytest.fixture
+def history(template, tmp_path) -> ig.History:
+    """A private copy of the template history (tests add runs to it)."""
+    return ig.History(shutil.copytree(template, tmp_path / "runs"))
 
 
 def run_ids(browser: HistoryBrowser) -> list[str]:

@@ -1,0 +1,117 @@
+"""How the history holds up at 10,000 runs, and how light an exported notebook is.
+
+Prints: the insert rate; the time of a filtered first page (the two queries the browser
+makes, and the whole `HistoryBrowser` page with its widgets), of a late page, and of opening
+one run (the row, the rebuilt `Result`, the browser's grid); and the size of a notebook of
+64 exported images divided by the size of the same images embedded as full PNGs.
+Run: `python benchmarks/bench_history.py` (about a minute; everything in a temp folder).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+import ideogram_nb as ig
+from ideogram_nb.simulator import SimulatorTransport
+
+RUNS = 10_000
+ENDPOINTS = ("generate", "generate", "remix", "edit", "upscale", "describe")
+PROVIDERS = ("offline", "ideogram", "aihubmix", "replay")
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def fill(history: ig.History) -> float:
+    """10,000 varied runs sharing one tiny image; returns records per second."""
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (30, 90, 200)).save(buf, format="PNG")
+    sha = history.store.put_output(buf.getvalue(), {"endpoint": "generate"})[0]
+    # Each History call opens and closes its own connection; when the last one closes SQLite
+    # checkpoints the WAL (about 2 ms). An idle connection held open here (as a notebook
+    # kernel's other readers would) measures the inserts themselves.
+    anchor = sqlite3.connect(history.db_path)
+    anchor.execute("SELECT 1").fetchone()
+    start = time.perf_counter()
+    try:
+        for i in range(RUNS):
+            endpoint = ENDPOINTS[i % len(ENDPOINTS)]
+            failed = i % 17 == 0
+            history.record(ig.RunRecord(
+                provider=PROVIDERS[i % len(PROVIDERS)], endpoint=endpoint,
+                spec={"endpoint": endpoint, "prompt": f"a lighthouse, variation {i}"}, request_hash=f"h{i}",
+                status="error" if failed else "ok", error="safety check" if failed else None,
+                cost_usd=0.0 if failed else 0.06, label="best" if i % 250 == 0 else None,
+                images=[] if failed else [{"sha256": sha, "seed": i, "resolution": "1024x1024", "is_image_safe": True}],
+            ))  # fmt: skip
+    finally:
+        anchor.close()
+    return RUNS / (time.perf_counter() - start)
+
+
+def bench_pages(history: ig.History) -> None:
+    from ideogram_nb.widgets._history_browser import HistoryBrowser
+
+    filters = {"endpoint": "generate", "status": "ok"}
+    t_query = best_of(5, lambda: (history.totals(**filters), history.runs(**filters, limit=20)))
+    t_text = best_of(5, lambda: (history.totals(text="variation 99"), history.runs(text="variation 99", limit=20)))
+    t_late = best_of(5, lambda: history.runs(**filters, limit=20, offset=3000))
+    browser = HistoryBrowser(history)
+    browser.set_filters(**filters)  # warms the thumbnail cache
+    t_page = best_of(5, lambda: browser.set_filters(**filters))
+    t_next = best_of(5, lambda: (browser.go_to(150), browser.go_to(1)))
+    print(f"filtered first page, queries (totals + 20 rows):  {1000 * t_query:7.1f} ms")
+    print(f"text-search first page, queries:                  {1000 * t_text:7.1f} ms")
+    print(f"filtered page 151 (offset 3000), rows:            {1000 * t_late:7.1f} ms")
+    print(f"HistoryBrowser filtered first page, with widgets: {1000 * t_page:7.1f} ms  ({browser.query.page_label})")
+    print(f"HistoryBrowser page 150 and back:                 {1000 * t_next:7.1f} ms")
+    run_id = history.runs(endpoint="generate", status="ok", limit=1, offset=5000)[0].run_id
+    t_get = best_of(20, lambda: history[run_id])
+    t_result = best_of(20, lambda: browser.query.result_for(run_id))
+    t_open = best_of(5, lambda: browser.open_images(run_id))
+    print(f"open a run: history[run_id]:                      {1000 * t_get:7.2f} ms")
+    print(f"open a run: rebuilt Result (spec, images):        {1000 * t_result:7.2f} ms")
+    print(f"open a run: HistoryBrowser.open_images (grid):    {1000 * t_open:7.1f} ms")
+
+
+def bench_export(folder: Path) -> None:
+    history = ig.History(folder / "export_runs")
+    with ig.Client(provider="offline", history=history, transport=SimulatorTransport()) as client:
+        for i in range(8):
+            client.run(ig.Generate(prompt=f"a harbour at dusk, study {i}", num_images=8))
+    start = time.perf_counter()
+    path = history.export_notebook(folder / "64_images.ipynb")
+    elapsed = time.perf_counter() - start
+    shas = [im["sha256"] for rec in history.runs() for im in rec.images]
+    full = sum(len(base64.b64encode(history.store.get(sha))) for sha in shas)
+    size = path.stat().st_size
+    print(f"exported notebook, {len(shas)} images:                 {size / 1024:7.1f} kB in {elapsed:.2f} s")
+    print(f"the same images as full PNGs (base64):            {full / 1024:7.1f} kB")
+    print(f"ratio notebook / full PNGs:                       {100 * size / full:7.2f} %  (target < 3 %)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        history = ig.History(Path(tmp) / "runs")
+        rate = fill(history)
+        print(f"{RUNS} runs recorded at {rate:,.0f} records/s")
+        bench_pages(history)
+        bench_export(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
