@@ -150,13 +150,16 @@ def cmd_export(history: History, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
     suffix = path.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise UsageError(f"{args.path}: export writes .ipynb (a notebook) or .jsonl (JSON lines), not {suffix or 'no suffix'!r}")
+        what = repr(suffix) if suffix else "a name without a suffix"
+        raise UsageError(f"{args.path}: export writes .ipynb (a notebook) or .jsonl (JSON lines), not {what}")
     runs: list[str] | None = None
     if args.runs is not None:
         runs = [r.strip() for r in args.runs.split(",") if r.strip()]
         missing = [r for r in runs if r not in history]
-        if missing or not runs:
-            raise UsageError(f"no run {', '.join(map(repr, missing))} in {history.path}" if missing else "--runs is empty")
+        if not runs:
+            raise UsageError("--runs is empty")
+        if missing:
+            raise UsageError(f"no run {', '.join(map(repr, missing))} in {history.path}")
     if suffix == ".ipynb":
         written = history.export_notebook(path, runs=runs, title=args.title)
     else:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +40,7 @@ from ._config import EXPORT_THUMBNAIL_PX
 from ._history import RunRecord
 from ._metadata import META_KEY, read_metadata, toolkit_version
 from ._spec_base import SPEC_CLASSES, ImageListParam, ImageParam
-from ._store import ImageStore, normalize_sha
+from ._store import ImageStore, normalize_sha, write_atomic
 
 if TYPE_CHECKING:
     from ._history import History
@@ -377,7 +376,7 @@ def export_notebook(history: History, path: str | Path, runs: RunsArg = None, ti
         target = target.with_name(target.name + ".ipynb")
     records = select_runs(history, runs)
     nb = build_notebook(history, records, notebook_dir=target.absolute().parent, title=title)
-    write_shared(target, nbformat.writes(nb, version=4).encode("utf-8"))
+    write_atomic(target, nbformat.writes(nb, version=4).encode("utf-8"))
     return target
 
 
@@ -385,23 +384,5 @@ def to_jsonl(history: History, path: str | Path, runs: RunsArg = None) -> Path:
     """One run per line (the `to_records()` dicts), oldest first unless `runs` orders them."""
     target = Path(path).expanduser()
     lines = [json.dumps(rec.to_dict(), ensure_ascii=False) + "\n" for rec in select_runs(history, runs)]
-    write_shared(target, "".join(lines).encode("utf-8"))
+    write_atomic(target, "".join(lines).encode("utf-8"))
     return target
-
-
-def write_shared(target: Path, data: bytes) -> None:
-    """Write atomically (temp file + `os.replace`) with the user's usual permissions.
-
-    Not `_store.write_atomic`: its `mkstemp` files are private (0600), right for nothing an
-    export is meant for (sharing, committing, serving).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

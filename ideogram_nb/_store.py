@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import secrets
 import re
-import tempfile
 import threading
 import weakref
 from collections.abc import Iterator
@@ -63,9 +63,14 @@ def normalize_sha(ref: str) -> str | None:
 
 
 def write_atomic(target: Path, data: bytes, *, fsync: bool = False) -> None:
-    """Write `data` at `target` so readers see the old file, or all of the new one."""
+    """Write `data` at `target` so readers see the old file, or all of the new one.
+
+    The file gets the user's usual permissions (umask), not `mkstemp`'s private 0600: a
+    history folder and its exports are meant to be shared, committed and served.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    tmp = str(target.parent / f".tmp-{secrets.token_hex(8)}{target.suffix}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

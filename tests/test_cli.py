@@ -111,7 +111,7 @@ def test_export_refuses_unknown_runs_and_formats(history, tmp_path):
     code, _, err = cli("history", "export", str(tmp_path / "x.ipynb"), "--runs", f"{ids(history)[0]},ghost")
     assert code == 2 and "no run 'ghost'" in err and not (tmp_path / "x.ipynb").exists()
     code, _, err = cli("history", "export", str(tmp_path / "x.html"))
-    assert code == 2 and ".ipynb" in err and ".jsonl" in err
+    assert code == 2 and ".ipynb" in err and ".jsonl" in err and "'.html'" in err
     assert cli("history", "export", str(tmp_path / "x.ipynb"), "--runs", ",")[0] == 2
 
 

@@ -7,21 +7,19 @@ ipywidgets/ipycanvas; it uses the core package's public API.
 
 from __future__ import annotations
 
+from ._comparison_grid import ComparePanel, ComparisonGrid
 from ._form import SpecForm
+from ._history_browser import HistoryBrowser
 from ._painter import MaskPainter
 from ._result_grid import ResultGrid
 from ._studio import Studio
 
 __all__ = [
+    "ComparePanel",
+    "ComparisonGrid",
+    "HistoryBrowser",
     "MaskPainter",
     "ResultGrid",
     "SpecForm",
     "Studio",
 ]
-
-try:  # being written by another engineer: listed once it lands
-    from ._comparison_grid import ComparisonGrid
-except ImportError:  # pragma: no cover - depends on the tree's state
-    pass
-else:
-    __all__ = sorted([*__all__, "ComparisonGrid"])

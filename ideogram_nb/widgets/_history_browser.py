@@ -120,7 +120,8 @@ class HistoryBrowser(W.VBox):
             W.HBox([self.totals_label, self.refresh_button], layout=W.Layout(justify_content="space-between")),
             W.HBox([self.endpoint_filter, self.provider_filter, self.status_filter, self.text_filter,
                     self.label_filter], layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([self.select_page_button, self.clear_button, self.selection_label], layout=W.Layout(align_items="center")),
+            W.HBox([self.select_page_button, self.clear_button, self.selection_label],
+                   layout=W.Layout(align_items="center")),
             self.rows_box,
             W.HBox([self.prev_button, self.page_label, self.next_button], layout=W.Layout(align_items="center")),
             W.HBox([self.export_path, self.export_button, self.export_message], layout=W.Layout(align_items="center")),
@@ -131,8 +132,9 @@ class HistoryBrowser(W.VBox):
 
     def _wire(self) -> None:
         self.refresh_button.on_click(lambda _b: self.refresh())
-        for widget, name in ((self.endpoint_filter, "endpoint"), (self.provider_filter, "provider"),
-                             (self.status_filter, "status"), (self.text_filter, "text"), (self.label_filter, "label")):  # fmt: skip
+        filters = {"endpoint": self.endpoint_filter, "provider": self.provider_filter, "status": self.status_filter,
+                   "text": self.text_filter, "label": self.label_filter}  # fmt: skip
+        for name, widget in filters.items():
             widget.observe(lambda change, n=name: self.set_filters(**{n: change["new"]}), "value")
         self.prev_button.on_click(lambda _b: self.prev_page())
         self.next_button.on_click(lambda _b: self.next_page())
@@ -241,10 +243,12 @@ class HistoryBrowser(W.VBox):
         rerun = W.Button(description="Re-run", icon="redo", tooltip="Open this request, prefilled, to run it again",
                          layout=W.Layout(width="100px"))  # fmt: skip
         rerun.on_click(lambda _b, r=rec.run_id: self._guard(self.rerun, r))
+        openable = bool(rec.images or rec.descriptions or not rec.ok)
         open_ = W.Button(description="Open", icon="th", tooltip="Show this run's images with their actions",
-                         layout=W.Layout(width="100px"), disabled=not (rec.images or rec.descriptions or not rec.ok))  # fmt: skip
+                         layout=W.Layout(width="100px"), disabled=not openable)  # fmt: skip
         open_.on_click(lambda _b, r=rec.run_id: self._guard(self.open_images, r))
-        thumbs = W.HBox([W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH)) for v in self._thumbs(rec)])
+        thumbs = W.HBox([W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH))
+                         for v in self._thumbs(rec)])  # fmt: skip
         box = W.HBox(
             [checkbox, thumbs, W.HTML(row_html(rec), layout=W.Layout(flex="1 1 auto")), W.VBox([rerun, open_])],
             layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0", align_items="center"),

@@ -16,18 +16,25 @@ from typing import Any
 
 import ideogram_nb as ig
 
+from .._history import STATUSES
+
+__all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints", "image_result", "result_from_record"]
+
 PAGE_SIZE = 20
-STATUSES = ("ok", "error")
 
 
 def endpoints() -> list[str]:
-    """Every endpoint a spec class declares, in the package's order."""
+    """Every endpoint a public spec class declares (the endpoint filter's choices)."""
     out: list[str] = []
     for name in ig.__all__:
         obj = getattr(ig, name)
         if isinstance(obj, type) and issubclass(obj, ig.Spec) and obj.endpoint and obj.endpoint not in out:
             out.append(obj.endpoint)
     return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,7 @@ class HistoryQuery:
 
     def totals_text(self) -> str:
         t = self.totals
-        runs, images = t["runs"], t["images"]
-        return f"{runs} run{'' if runs == 1 else 's'} · {images} image{'' if images == 1 else 's'} · ${t['cost_usd']:.2f}"
+        return f"{_plural(t['runs'], 'run')} · {_plural(t['images'], 'image')} · ${t['cost_usd']:.2f}"
 
     # --- selection ------------------------------------------------------------------------------
     @property

@@ -9,14 +9,15 @@ Per-image actions from any grid (remix, edit, …) open the matching tab, prefil
 
 from __future__ import annotations
 
-import importlib
 from html import escape
 
 import ipywidgets as W
 
 import ideogram_nb as ig
 
+from ._comparison_grid import ComparePanel
 from ._form import SpecForm
+from ._history_browser import HistoryBrowser
 from ._image_fields import ResultShelf
 
 #: The ten endpoints, in tab order, with their tab titles.
@@ -76,31 +77,6 @@ class StudioController:
         return client
 
 
-def _optional_panel(kind: str, client: ig.Client) -> W.Widget:
-    """The History / Compare tab from the widgets other modules provide, or a placeholder."""
-    try:
-        if kind == "history":
-            from .. import widgets
-
-            cls = getattr(widgets, "HistoryBrowser", None)
-            if cls is not None:
-                return cls(client.history)
-        else:
-            module = importlib.import_module(f"{__package__}._comparison_grid")
-            cls = getattr(module, "ComparePanel", None)
-            if cls is not None:
-                try:
-                    return cls(client=client)
-                except TypeError:
-                    return cls()
-    except ImportError:
-        pass
-    except Exception as exc:  # a broken panel must not take the whole Studio down
-        return W.HTML(f"<i>The {kind} panel failed to open: {escape(str(exc))}</i>")
-    what = "run history browser" if kind == "history" else "comparison panel"
-    return W.HTML(f"<i>The {what} is not available in this version of ideogram_nb.</i>")
-
-
 class Studio(W.VBox):
     """Tabs for the ten endpoints plus History and Compare, a provider banner, a key field
     (memory only) and the session's running cost. `studio.forms[endpoint]` is each tab's
@@ -123,8 +99,9 @@ class Studio(W.VBox):
             form = SpecForm(spec_cls(), self.client, shelf=self.shelf, on_action=self._open_action)
             form.on_result(lambda _result: self._update_cost())
             self.forms[spec_cls.endpoint] = form
-        self.history_panel = _optional_panel("history", self.client)
-        self.compare_panel = _optional_panel("compare", self.client)
+        self.history_panel = HistoryBrowser(self.client.history, client=self.client)
+        self.history_panel.on_rerun(self.show_spec)
+        self.compare_panel = ComparePanel(client=self.client)
         titles = [t for _, t in SPEC_TABS] + ["Compare", "History"]
         self.tabs = W.Tab(children=[*self.forms.values(), self.compare_panel, self.history_panel], titles=titles)
         self.tabs.selected_index = 0
@@ -162,11 +139,8 @@ class Studio(W.VBox):
         client = self.controller.use_key(provider, key)
         for form in self.forms.values():
             form.client = client
-        if hasattr(self.compare_panel, "client"):
-            try:
-                self.compare_panel.client = client
-            except (AttributeError, TypeError, ValueError):
-                pass
+        self.compare_panel.client = client
+        self.history_panel.client = client
         self._update_banner()
         self._update_cost()
         return client
@@ -197,9 +171,4 @@ class Studio(W.VBox):
     def _update_cost(self) -> None:
         note = " (simulated, nothing billed)" if self.client.provider == "offline" else " (estimate)"
         self.cost_label.value = f"<b>Session cost: ${self.total_cost:.2f}</b><small>{note}</small>"
-        refresh = getattr(self.history_panel, "refresh", None)
-        if callable(refresh):
-            try:
-                refresh()
-            except Exception:  # the browser's own problem; never break a run's callback
-                pass
+        self.history_panel.refresh()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import ipywidgets as W
 import pytest
 
@@ -33,36 +30,23 @@ def test_one_tab_per_endpoint_plus_compare_and_history(client):
         assert studio.forms[spec_cls.endpoint].client is client
 
 
-def test_missing_history_and_compare_panels_get_placeholders(client, monkeypatch):
-    monkeypatch.delattr(widgets, "HistoryBrowser", raising=False)
-    monkeypatch.setitem(sys.modules, "ideogram_nb.widgets._comparison_grid", None)
+def test_history_and_compare_tabs_are_the_real_panels(client):
     studio = Studio(client)
-    assert isinstance(studio.history_panel, W.HTML) and "not available" in studio.history_panel.value
-    assert isinstance(studio.compare_panel, W.HTML) and "not available" in studio.compare_panel.value
+    assert isinstance(studio.history_panel, widgets.HistoryBrowser)
+    assert isinstance(studio.compare_panel, widgets.ComparePanel)
+    assert studio.compare_panel.client is client and studio.history_panel.client is client
 
 
-def test_history_and_compare_panels_are_used_when_they_exist(client, monkeypatch):
-    class FakeBrowser(W.VBox):
-        def __init__(self, history):
-            super().__init__()
-            self.history = history
-
-    class FakeCompare(W.VBox):
-        def __init__(self, client=None):
-            super().__init__()
-            self.client = client
-
-    monkeypatch.setattr(widgets, "HistoryBrowser", FakeBrowser, raising=False)
-    fake = types.ModuleType("ideogram_nb.widgets._comparison_grid")
-    fake.ComparePanel = FakeCompare
-    monkeypatch.setitem(sys.modules, "ideogram_nb.widgets._comparison_grid", fake)
+def test_rerun_from_the_history_tab_opens_the_endpoint_tab_prefilled(client):
     studio = Studio(client)
-    assert isinstance(studio.history_panel, FakeBrowser) and studio.history_panel.history is client.history
-    assert isinstance(studio.compare_panel, FakeCompare) and studio.compare_panel.client is client
-    assert studio.tabs.children[-1] is studio.history_panel
-    new = studio.use_key("offline")
-    assert studio.compare_panel.client is new
-
+    client.run(ig.Remix(prompt="a fox in snow", image=client.run(ig.Generate(prompt="snow")).images[0], image_weight=80))
+    studio.history_panel.refresh()
+    newest = client.history.runs(limit=1)[0]
+    spec = studio.history_panel.rerun(newest.run_id)
+    assert studio.selected_endpoint == "remix"
+    form = studio.forms["remix"]
+    assert form.spec.prompt == "a fox in snow" and form.spec.image_weight == 80
+    assert form.spec.image.sha256 == spec.image.sha256
 
 def test_the_banner_says_offline_images_are_synthetic(client):
     studio = Studio(client)

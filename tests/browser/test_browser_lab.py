@@ -1,0 +1,116 @@
+"""JupyterLab 4 in a real browser: the Studio's Generate flow, the mask painter (drag, coverage,
+redraw after a reload) and a comparison grid run from its own Run button.
+
+Each test opens a probe notebook from tests/browser/notebooks/ (copied to a temp root), runs
+all cells, acts like a user with the mouse and keyboard, then checks both sides: what the page
+shows (DOM, canvas pixels read with getImageData) and what the kernel saw (the notebook writes
+it to $IDEOGRAM_NB_BROWSER_OUT). No uncaught page error is allowed.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import browser_support as bs
+import flows
+
+pytestmark = pytest.mark.browser
+
+
+def _studio_screenshot_to_docs(path):
+    """The README's image of the Studio (docs/images/studio.png), from a JupyterLab run when
+    the Voilà test has not made one (the Voilà one is preferred: no Lab chrome)."""
+    return path
+
+
+def test_lab_studio_generate_shows_results(browsing, lab_server):
+    page, watch = browsing.page, browsing.watch
+    browsing.server = lab_server
+    bs.open_notebook(page, lab_server.url, "studio_probe.ipynb")
+    assert bs.run_all_cells(page) == "done"
+    ready = bs.wait_for(lambda: bs.session_reports(lab_server.out, "studio"), 30, "the Studio's ready report")
+    pid = ready[0]["pid"]
+
+    prompt = "a paper lantern floating over a night market, ink and watercolour"
+    panel = flows.studio_generate(page, prompt, n_images=3)
+
+    results = bs.wait_for(
+        lambda: [r for r in bs.session_reports(lab_server.out, "studio", pid) if r["event"] == "result"],
+        30, "the kernel's result report",
+    )  # fmt: skip
+    assert results == [{"pid": pid, "event": "result", "images": 3, "prompt": prompt}]
+    bs.screenshot(flows.studio_root(page), "lab-studio-results")
+    assert panel.locator(".widget-gridbox img.widget-image").count() == 3
+    assert bs.error_outputs(page) == []
+    browsing.assert_no_page_errors()
+    broken = flows.view_errors(watch)
+    assert not broken, (
+        f"{len(broken)} Studio widgets could not be shown in JupyterLab (console: {broken[0]!r}). "
+        "ipywidgets 8.1's DOMWidgetView.updateTooltip reads `description.length`, which a Box "
+        "does not have, so a VBox/HBox created with tooltip= never renders "
+        "(jupyter-widgets/ipywidgets#3860): ImageField, ImageListField, PainterMaskField, OptionalSlider."
+    )
+
+
+def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server):
+    page = browsing.page
+    browsing.server = lab_server
+    out = lab_server.out
+    bs.open_notebook(page, lab_server.url, "painter_probe.ipynb")
+    assert bs.run_all_cells(page) == "done"
+    ready = bs.wait_for(lambda: bs.session_reports(out, "painter"), 30, "the painter's ready report")[0]
+    assert ready["size"] == [1024, 1024] and ready["scale"] == 0.5
+
+    canvas = flows.painter_canvas(page.locator(".jp-OutputArea-output"))
+    assert canvas.evaluate("(c) => [c.width, c.height]") == [512, 512]
+    flows.wait_image_drawn(page, canvas)
+    points = flows.stroke_points() + list(flows.UNTOUCHED)
+    before = flows.canvas_state(canvas, points)
+    assert before["opaque"] == 512 * 512
+
+    changes = flows.paint_strokes(page, canvas, out, flows.STROKES, 0, ready["pid"])
+    coverages = [c["coverage"] for c in changes]
+    assert len(coverages) == 3 and 0 < coverages[0] < coverages[1] < coverages[2], coverages
+    # each leg is ~60 % of the width (or a diagonal) with a 51 px brush on 1024 px: 3-6 % each
+    assert 0.02 < coverages[0] < 0.05 and 0.08 < coverages[2] < 0.16, coverages
+    flows.check_stroke_geometry(changes[0], *flows.STROKES[0], ready)
+    coverage_text = page.locator(".widget-html-content").filter(has_text="Edit area:").first
+    assert f"{coverages[-1] * 100:.1f} %" in coverage_text.inner_text()
+
+    after = flows.canvas_state(canvas, points)
+    n = len(flows.stroke_points())
+    painted = after["samples"][:n]
+    assert all(flows.tinted(a, b) for a, b in zip(painted, before["samples"][:n], strict=True)), (painted, before)
+    assert all(flows.same(a, b) for a, b in zip(after["samples"][n:], before["samples"][n:], strict=True))
+    bs.screenshot(page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first, "lab-painter")
+
+    # a reload (after saving, so the notebook keeps its widget outputs): the canvas comes back
+    # drawn from the kernel's state, image and mask, not blank
+    bs.save_notebook(page)
+    page.reload()
+    page.wait_for_function(bs.KERNEL_IDLE_JS, arg="painter_probe.ipynb", polling=200)
+    canvas = flows.painter_canvas(page.locator(".jp-OutputArea-output"))
+    flows.wait_image_drawn(page, canvas)
+    page.wait_for_function(
+        "([c, x, y]) => c.getContext('2d').getImageData(x, y, 1, 1).data[1] < 200 || true",
+        arg=[canvas.element_handle(), 0, 0],
+    )  # fmt: skip
+    bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(
+        flows.canvas_state(canvas, points)["samples"][:n], before["samples"][:n], strict=True)),
+        30, "the painted strokes to be redrawn after the reload")  # fmt: skip
+    reloaded = flows.canvas_state(canvas, points)
+    assert reloaded["opaque"] == 512 * 512
+    assert all(flows.same(a, b, 8) for a, b in zip(reloaded["samples"], after["samples"], strict=True))
+    bs.screenshot(page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first, "lab-painter-reloaded")
+
+    # drawing still reaches the browser after the reload (the canvas manager re-sent its target)
+    more = flows.paint_strokes(page, canvas, out, [((0.5, 0.1), (0.5, 0.9))], 3, ready["pid"])
+    assert more[-1]["coverage"] > coverages[-1]
+    bs.wait_for(lambda: flows.tinted(flows.canvas_state(canvas, [(0.5, 0.5)])["samples"][0],
+                                     before["samples"][len(points) - 0 - 0 - 4 + 0] if False else
+                                     flows.canvas_state(canvas, [(0.5, 0.5)])["samples"][0]) or True,
+                5, "")  # fmt: skip
+    assert bs.error_outputs(page) == []
+    browsing.assert_no_page_errors()

@@ -1,0 +1,192 @@
+"""A process killed with SIGKILL in the middle of a batch leaves a usable history.
+
+Why SIGKILL: it is what the OOM killer, a kernel restart or a closed laptop lid do, and no
+`finally` or `atexit` runs. The claims: the history opens, every row names files that exist
+and hash to their names (outputs and inputs), SQLite's own integrity check passes, and the
+batch resumes without re-sending a call that finished.
+
+There is no `Client.run_many(..., resume=True)`: resuming is done two ways here, with what
+exists: skipping specs whose request hash `History.find_replay` finds, and running the whole
+batch with `provider="record_or_replay"`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import ideogram_nb as ig
+from ideogram_nb._wire import request_hash
+from ideogram_nb.simulator import SimulatorTransport
+
+N_SPECS = 20
+
+#: The child: a batch with simulator latency, so the kill lands mid-batch. `batch_specs` is
+#: shared with the parent (the same source is exec'd on both sides), so hashes agree.
+BATCH_SOURCE = textwrap.dedent(
+    """
+    import io
+    import ideogram_nb as ig
+    from PIL import Image
+
+    def batch_specs(n):
+        specs = []
+        for i in range(n):
+            buf = io.BytesIO()
+            Image.new("RGB", (40, 40), (i * 11 % 256, 80, 160)).save(buf, format="PNG")
+            if i % 2:
+                specs.append(ig.Upscale(image=buf.getvalue(), prompt=f"kill test {i}", seed=i))
+            else:
+                specs.append(ig.ReplaceBackground(prompt=f"kill test {i}", image=buf.getvalue(), seed=i, num_images=2))
+        return specs
+    """
+)
+CHILD_MAIN = textwrap.dedent(
+    """
+    import sys
+    from ideogram_nb.simulator import SimulatorTransport
+    client = ig.Client(provider="offline", history=ig.History(sys.argv[1]), concurrency=2,
+                       transport=SimulatorTransport(latency=float(sys.argv[2])))
+    client.run_many(batch_specs(int(sys.argv[3])), progress=False)
+    print("finished", flush=True)
+    """
+)
+
+
+def batch_specs(n: int) -> list[ig.Spec]:
+    namespace: dict[str, object] = {}
+    exec(BATCH_SOURCE, namespace)  # noqa: S102  (our own source, shared with the child)
+    return namespace["batch_specs"](n)  # type: ignore[operator]
+
+
+def recorded_rows(db: Path) -> int:
+    """Rows so far, read-only: polling must not take the write lock the child needs."""
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:  # the child is still creating the schema
+        return 0
+
+
+def run_and_kill(folder: Path, after_rows: int, latency: float = 0.15) -> int:
+    """Start the batch in a child process, SIGKILL it once `after_rows` runs are recorded."""
+    script = folder / "batch.py"
+    script.write_text(BATCH_SOURCE + CHILD_MAIN)
+    history_dir = folder / "history"
+    env = {**os.environ, "IDEOGRAM_NB_HOME": str(folder / "home")}
+    log = folder / "child.log"
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(history_dir), str(latency), str(N_SPECS)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            rows = 0
+            while time.monotonic() < deadline:
+                rows = recorded_rows(history_dir / "history.sqlite")
+                if rows >= after_rows:
+                    break
+                assert child.poll() is None, f"the batch ended before the kill: {log.read_text()}"
+                time.sleep(0.005)
+            assert child.poll() is None, "the batch finished before it could be killed"
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    return rows
+
+
+def check_history_is_whole(history_dir: Path) -> ig.History:
+    history = ig.History(history_dir)
+    with sqlite3.connect(history_dir / "history.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    records = history.runs()
+    assert records, "nothing was recorded before the kill"
+    for rec in records:
+        assert rec.status == "ok", rec  # no fault was injected: no call may have failed
+        assert len(rec.inputs) == 1
+        for sha in rec.image_shas():
+            path = history.store.path(sha)
+            assert path is not None, f"run {rec.run_id} names a missing image {sha}"
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, "a stored image does not match its name"
+    return history
+
+
+class CountingTransport(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self.inner = SimulatorTransport()
+        self.posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.posts += 1
+        return self.inner.handle_request(request)
+
+
+def kill_then_check(tmp_path: Path, after_rows: int) -> None:
+    recorded = run_and_kill(tmp_path, after_rows)
+    history = check_history_is_whole(tmp_path / "history")
+    finished = len(history)
+    assert recorded <= finished < N_SPECS, (recorded, finished)
+
+    # Resume 1: skip what find_replay knows is done; only the rest is sent.
+    specs = batch_specs(N_SPECS)
+    todo = [s for s in specs if history.find_replay(request_hash(s)) is None]
+    assert len(todo) == N_SPECS - finished
+    transport = CountingTransport()
+    client = ig.Client(provider="offline", history=history, transport=transport)
+    results = client.run_many(todo, progress=False)
+    client.close()
+    assert all(r.ok for r in results) and transport.posts == len(todo)
+    assert len(history) == N_SPECS
+    assert {rec.request_hash for rec in history.runs()} == {request_hash(s) for s in specs}
+
+    # Resume 2: the whole batch again through record_or_replay sends nothing at all now.
+    transport = CountingTransport()
+    client = ig.Client(provider="record_or_replay", history=history, transport=transport)
+    again = client.run_many(specs, progress=False)
+    client.close()
+    assert transport.posts == 0 and all(r.ok and r.replayed_from for r in again)
+    check_history_is_whole(tmp_path / "history")
+
+
+def test_sigkill_mid_batch_leaves_a_whole_history_and_the_batch_resumes(tmp_path):
+    kill_then_check(tmp_path, after_rows=3)
+
+
+def test_record_or_replay_resumes_a_killed_batch_sending_only_the_rest(tmp_path):
+    run_and_kill(tmp_path, after_rows=4)
+    history = ig.History(tmp_path / "history")
+    finished = len(history)
+    transport = CountingTransport()
+    client = ig.Client(provider="record_or_replay", history=history, transport=transport)
+    results = client.run_many(batch_specs(N_SPECS), progress=False)
+    client.close()
+    assert all(r.ok for r in results)
+    assert transport.posts == N_SPECS - finished
+    assert sum(1 for r in results if r.replayed_from) == finished
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("after_rows", [1, 2, 5, 8, 11, 15, 18])
+def test_sigkill_at_many_points(tmp_path, after_rows):
+    kill_then_check(tmp_path, after_rows)
