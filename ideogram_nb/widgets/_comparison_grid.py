@@ -9,7 +9,6 @@ are pure re-arrangements of the same cell widgets: nothing is re-run.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -18,15 +17,12 @@ import ipywidgets as W
 
 import ideogram_nb as ig
 
-try:  # public once the package exports them
-    from ideogram_nb import Comparison, PromptSR, compare
-except ImportError:  # pragma: no cover - until __init__ re-exports the compare names
-    from ideogram_nb._axes import PromptSR
-    from ideogram_nb._compare import Comparison, compare
+from ideogram_nb import Comparison, PromptSR, compare
+
+from ._form import SpecForm
+from ._thumbs import placeholder, result_thumbnail
 
 Cell = Any  # a `Comparison` cell: index, legend, state, spec, result, images, seeds, error
-
-from ._thumbs import placeholder, result_thumbnail
 
 GRID_CLASS = "ideogram-nb-compare"
 THUMB_PX = 192
@@ -237,11 +233,7 @@ class ComparisonGrid(W.VBox):
             for cb in list(self._open_callbacks):
                 cb(cell)
             return
-        form_cls = getattr(importlib.import_module("ideogram_nb.widgets"), "SpecForm", None)
-        if form_cls is None:
-            self.detail.children = (W.HTML(f"<pre>{escape(repr(cell.spec))}</pre>"),)
-            return
-        form = form_cls(cell.spec.copy(), self.comparison.client)
+        form = SpecForm(cell.spec.copy(), self.comparison.client)
         self.detail.children = (W.HTML(f"<b>Cell {escape(cell.legend)}</b>"), form)
 
 
@@ -290,10 +282,8 @@ class ComparePanel(W.VBox):
     def set_base(self, spec_or_form: Any) -> None:
         """Compare around this spec (or form, or callable) from now on."""
         if spec_or_form is None:
-            form_cls = getattr(importlib.import_module("ideogram_nb.widgets"), "SpecForm", None)
-            spec_or_form = form_cls(ig.Generate(), self.client) if form_cls is not None else ig.Generate()
-            if hasattr(spec_or_form, "run_button"):
-                spec_or_form.run_button.layout.display = "none"  # the panel's Run runs the grid
+            spec_or_form = SpecForm(ig.Generate(), self.client)
+            spec_or_form.run_button.layout.display = "none"  # the panel's Run runs the grid
         self._source = spec_or_form
         self.base_box.children = (spec_or_form,) if isinstance(spec_or_form, W.Widget) else ()
         if hasattr(self, "field_boxes"):

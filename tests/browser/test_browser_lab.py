@@ -9,20 +9,12 @@ it to $IDEOGRAM_NB_BROWSER_OUT). No uncaught page error is allowed.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 import browser_support as bs
 import flows
 
 pytestmark = pytest.mark.browser
-
-
-def _studio_screenshot_to_docs(path):
-    """The README's image of the Studio (docs/images/studio.png), from a JupyterLab run when
-    the Voilà test has not made one (the Voilà one is preferred: no Lab chrome)."""
-    return path
 
 
 def test_lab_studio_generate_shows_results(browsing, lab_server):
@@ -66,7 +58,8 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     canvas = flows.painter_canvas(page.locator(".jp-OutputArea-output"))
     assert canvas.evaluate("(c) => [c.width, c.height]") == [512, 512]
     flows.wait_image_drawn(page, canvas)
-    points = flows.stroke_points() + list(flows.UNTOUCHED)
+    later = [(0.5, 0.15), (0.5, 0.4), (0.5, 0.88)]  # on the stroke painted after the reload only
+    points = flows.stroke_points() + list(flows.UNTOUCHED) + later
     before = flows.canvas_state(canvas, points)
     assert before["opaque"] == 512 * 512
 
@@ -83,7 +76,8 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     n = len(flows.stroke_points())
     painted = after["samples"][:n]
     assert all(flows.tinted(a, b) for a, b in zip(painted, before["samples"][:n], strict=True)), (painted, before)
-    assert all(flows.same(a, b) for a, b in zip(after["samples"][n:], before["samples"][n:], strict=True))
+    assert all(flows.same(a, b) for a, b in zip(after["samples"][n:], before["samples"][n:], strict=True)), (
+        "pixels away from the strokes changed")
     bs.screenshot(page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first, "lab-painter")
 
     # a reload (after saving, so the notebook keeps its widget outputs): the canvas comes back
@@ -93,10 +87,6 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     page.wait_for_function(bs.KERNEL_IDLE_JS, arg="painter_probe.ipynb", polling=200)
     canvas = flows.painter_canvas(page.locator(".jp-OutputArea-output"))
     flows.wait_image_drawn(page, canvas)
-    page.wait_for_function(
-        "([c, x, y]) => c.getContext('2d').getImageData(x, y, 1, 1).data[1] < 200 || true",
-        arg=[canvas.element_handle(), 0, 0],
-    )  # fmt: skip
     bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(
         flows.canvas_state(canvas, points)["samples"][:n], before["samples"][:n], strict=True)),
         30, "the painted strokes to be redrawn after the reload")  # fmt: skip
@@ -108,9 +98,8 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     # drawing still reaches the browser after the reload (the canvas manager re-sent its target)
     more = flows.paint_strokes(page, canvas, out, [((0.5, 0.1), (0.5, 0.9))], 3, ready["pid"])
     assert more[-1]["coverage"] > coverages[-1]
-    bs.wait_for(lambda: flows.tinted(flows.canvas_state(canvas, [(0.5, 0.5)])["samples"][0],
-                                     before["samples"][len(points) - 0 - 0 - 4 + 0] if False else
-                                     flows.canvas_state(canvas, [(0.5, 0.5)])["samples"][0]) or True,
-                5, "")  # fmt: skip
+    bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(
+        flows.canvas_state(canvas, later)["samples"], before["samples"][-len(later):], strict=True)),
+        30, "the stroke painted after the reload to show")  # fmt: skip
     assert bs.error_outputs(page) == []
     browsing.assert_no_page_errors()
