@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m jupyterlab --ServerApp.root_dir=. --ServerApp.port=$(PORT) $(ROOT_FLAG) notebooks/00_quickstart.ipynb
+	$(PY) -m jupyterlab --ServerApp.root_dir=. --ServerApp.port=$(PORT) $(ROOT_FLAG) notebooks/01_quickstart.ipynb
 
 test: $(VENV)/.installed
 	$(PY) -m pytest --nbval-lax tests notebooks

@@ -9,7 +9,12 @@ which goes first) so drift in the machine hits both alike; the figure is the rat
 medians. The simulator answers at once, so this is the worst case: against the real service
 (seconds per image) the same overhead is a far smaller share.
 
-A cProfile pass over extra client calls then says where the difference goes.
+The simulator's server writes a response's headers and body separately with Nagle's
+algorithm on, so back-to-back requests on one keep-alive connection can stall ~40 ms on
+delayed ACKs (bimodal timings that swamp the client's own cost). The server is therefore
+started with `TCP_NODELAY` (a flag set in its own process; the stall itself is measured
+and reported too). Component timings and a cProfile pass then say where the client's extra
+time goes.
 
 Run: `python benchmarks/bench_client.py [--rounds N]`.
 """
@@ -20,11 +25,14 @@ import argparse
 import cProfile
 import os
 import pstats
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +40,9 @@ import httpx
 
 import ideogram_nb as ig
 from ideogram_nb._config import USER_AGENT
-from ideogram_nb._wire import build_request
+from ideogram_nb._metadata import embed_metadata
+from ideogram_nb._store import ImageStore
+from ideogram_nb._wire import build_request, request_hash
 
 GOAL_RATIO = 1.10
 BENCH_KEY = "bench-not-a-secret"
@@ -44,14 +54,22 @@ def result(name: str, value: str, goal: str, met: bool | None) -> None:
     print(f"RESULT | {name} | {value} | {goal} | {verdict}", flush=True)
 
 
-def start_simulator() -> tuple[subprocess.Popen[str], str]:
+#: Runs the simulator's CLI with Nagle off on its sockets (the handler class's own switch).
+_NODELAY_SERVER = (
+    "from ideogram_nb.simulator import _server\n"
+    "_server._Handler.disable_nagle_algorithm = True\n"
+    "from ideogram_nb.simulator.__main__ import main\n"
+    "raise SystemExit(main(['--port', '0', '--quiet']))\n"
+)
+
+
+def start_simulator(nodelay: bool = True) -> tuple[subprocess.Popen[str], str]:
     """The simulator in its own process on a free port; returns it and its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ideogram_nb.simulator", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    if nodelay:
+        argv = [sys.executable, "-c", _NODELAY_SERVER]
+    else:
+        argv = [sys.executable, "-m", "ideogram_nb.simulator", "--port", "0", "--quiet"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()  # "Ideogram simulator on http://127.0.0.1:PORT (...)"
     for word in line.split():
@@ -59,6 +77,17 @@ def start_simulator() -> tuple[subprocess.Popen[str], str]:
             return proc, word
     proc.kill()
     raise RuntimeError(f"the simulator did not start: {line!r}")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def spec_for(round_no: int) -> ig.Generate:
@@ -129,50 +158,135 @@ def profile_client(client: ig.Client, first_round: int, calls: int) -> list[tupl
     return rows
 
 
+def interleaved(client: ig.Client, http: httpx.Client, base_url: str, folder: Path, rounds: int, warmup: int,
+                first_round: int = 0) -> tuple[list[float], list[float]]:  # fmt: skip
+    """(bare, client) seconds per round; the order flips every round so neither always leads."""
+    bare: list[float] = []
+    full: list[float] = []
+    for r in range(first_round, first_round + warmup + rounds):
+        spec = spec_for(r)
+        if r % 2 == 0:
+            b, c = bare_call(http, base_url, spec, folder), client_call(client, spec)
+        else:
+            c, b = client_call(client, spec), bare_call(http, base_url, spec, folder)
+        if r >= first_round + warmup:
+            bare.append(b)
+            full.append(c)
+    return bare, full
+
+
+def median_ms(fn: Callable[[int], object], n: int = 40) -> float:
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def component_timings(client: ig.Client, folder: Path) -> list[tuple[str, float]]:
+    """The client's own steps, timed alone on the same image (medians, ms)."""
+    result_ = client.run(spec_for(20_000))
+    image = result_.images[0]
+    assert image.path is not None
+    data = image.path.read_bytes()
+    record = client.history[result_.run_id]
+    spec = spec_for(20_000)
+    meta = {"endpoint": "generate", "spec": spec.to_dict(), "seed": image.seed, "resolution": image.resolution,
+            "prompt": image.prompt, "provider": "offline"}  # fmt: skip
+    history = client.history
+    durable = ImageStore(folder / "store-fsync")
+    loose = ImageStore(folder / "store-no-fsync", fsync=False)
+
+    def unique(i: int) -> bytes:  # new bytes each time, so every put really writes
+        return data + i.to_bytes(4, "big")
+
+    return [
+        (f"image store put, fsync on ({len(data) / 1024:.0f} kB)", median_ms(lambda i: durable.put(unique(i), "png"))),
+        ("image store put, fsync off", median_ms(lambda i: loose.put(unique(i), "png"))),
+        ("plain file write (what bare does)", median_ms(lambda i: (folder / f"plain{i}.png").write_bytes(unique(i)))),
+        ("embed PNG metadata", median_ms(lambda i: embed_metadata(data, meta))),
+        ("history.record (one SQLite row)", median_ms(lambda i: history.record(replace(record, run_id=f"b{i}")))),
+        ("validate + to_dict + request_hash", median_ms(lambda i: per_call_spec_work(spec))),
+    ]
+
+
+def per_call_spec_work(spec: ig.Spec) -> None:
+    spec.validate()
+    spec.to_dict()
+    request_hash(spec)
+
+
+def nagle_stall(folder: Path, calls: int = 16) -> tuple[float, float]:
+    """Median bare call (ms) against the stock server and the TCP_NODELAY one."""
+    medians = []
+    for nodelay in (False, True):
+        proc, base_url = start_simulator(nodelay)
+        try:
+            with httpx.Client(timeout=60) as http:
+                times = [bare_call(http, base_url, spec_for(30_000 + i), folder) for i in range(calls)]
+        finally:
+            stop(proc)
+        medians.append(statistics.median(times[2:]) * 1000)
+    return medians[0], medians[1]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=30, help="measured rounds (default %(default)s)")
-    parser.add_argument("--warmup", type=int, default=3)
+    parser = argparse.ArgumentParser(description="Client.run against bare httpx on the loopback simulator")
+    parser.add_argument("--rounds", type=int, default=40, help="measured rounds (default %(default)s)")
+    parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args(argv)
 
-    proc, base_url = start_simulator()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            os.environ["IDEOGRAM_NB_HOME"] = str(folder / "home")
-            (folder / "bare").mkdir()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ["IDEOGRAM_NB_HOME"] = str(folder / "home")
+        (folder / "bare").mkdir()
+        proc, base_url = start_simulator()
+        try:
             client = ig.Client(provider="offline", base_url=base_url, history=ig.History(folder / "history"))
             with httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=60) as http:
-                bare: list[float] = []
-                full: list[float] = []
-                for r in range(args.warmup + args.rounds):
-                    spec = spec_for(r)
-                    if r % 2 == 0:
-                        b, c = bare_call(http, base_url, spec, folder / "bare"), client_call(client, spec)
-                    else:
-                        c, b = client_call(client, spec), bare_call(http, base_url, spec, folder / "bare")
-                    if r >= args.warmup:
-                        bare.append(b)
-                        full.append(c)
-            med_bare, med_full = statistics.median(bare), statistics.median(full)
-            ratio = med_full / med_bare
-            print(f"Generate, 1 image 1024x1024, {args.rounds} interleaved rounds, simulator in its own process")
-            print(f"  bare httpx (POST + GET + write) median : {med_bare * 1000:7.1f} ms")
-            print(f"  Client.run median                      : {med_full * 1000:7.1f} ms")
-            rows = profile_client(client, 10_000, 10)
-            print("  where Client.run's time goes (cProfile, ms per call, cumulative):")
-            for label, ms in rows:
-                print(f"    {label:<30} {ms:7.2f}")
+                bare, full = interleaved(client, http, base_url, folder / "bare", args.rounds, args.warmup)
+            profile = profile_client(client, 10_000, 10)
+            parts = component_timings(client, folder)
+            # What-if: one more connection held open keeps SQLite's WAL alive, so a record no
+            # longer pays a checkpoint and WAL delete when its own short-lived connection
+            # closes (the fix proposed for History). Same client, fresh rounds.
+            keeper = sqlite3.connect(client.history.db_path)
+            keeper.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+            with httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=60) as http:
+                bare_k, full_k = interleaved(client, http, base_url, folder / "bare", args.rounds, args.warmup, 40_000)
+            keeper.close()
             client.close()
-        result("client overhead: Client.run / bare httpx (median)", f"{ratio:.3f}x", f"<= {GOAL_RATIO:.2f}x",
-               ratio <= GOAL_RATIO)  # fmt: skip
-        result("client overhead per call (median difference)", f"{(med_full - med_bare) * 1000:.1f} ms", "-", None)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        finally:
+            stop(proc)
+        stock, nodelay = nagle_stall(folder / "bare")
+
+    med_bare, med_full = statistics.median(bare), statistics.median(full)
+    ratio = med_full / med_bare
+    diff_ms = (med_full - med_bare) * 1000
+    paired = statistics.median(c / b for b, c in zip(bare, full, strict=True))
+    print(f"Generate, 1 image 1024x1024, {args.rounds} interleaved rounds, simulator (0 s latency) in its own process")
+    print(f"  bare httpx (POST + GET + write) median : {med_bare * 1000:7.1f} ms")
+    print(f"  Client.run median                      : {med_full * 1000:7.1f} ms")
+    print(f"  median of per-round ratios             : {paired:7.3f}x")
+    for service_s in (1.0, 5.0):
+        projected = (med_full + service_s) / (med_bare + service_s)
+        print(f"  same overhead with a {service_s:g} s service: {projected:.4f}x (projected)")
+    kept = statistics.median(full_k) / statistics.median(bare_k)
+    print(f"  what-if, SQLite WAL kept open by another connection: {kept:.3f}x "
+          f"({(statistics.median(full_k) - statistics.median(bare_k)) * 1000:.1f} ms per call)")  # fmt: skip
+    print("  the client's own steps, timed alone (median ms):")
+    for label, ms in parts:
+        print(f"    {label:<44} {ms:7.2f}")
+    print("  where Client.run's time goes (cProfile, ms per call, cumulative; profiling inflates Python code):")
+    for label, ms in profile:
+        print(f"    {label:<44} {ms:7.2f}")
+    print(f"  stock simulator server (Nagle on): bare call median {stock:.1f} ms; with TCP_NODELAY {nodelay:.1f} ms")
+    result("client overhead: Client.run / bare httpx (median, 0 s latency)", f"{ratio:.3f}x", f"<= {GOAL_RATIO:.2f}x",
+           ratio <= GOAL_RATIO)  # fmt: skip
+    result("client overhead per call (median difference)", f"{diff_ms:.1f} ms", "-", None)
+    result("simulator server stall on keep-alive (stock - TCP_NODELAY)", f"{stock - nodelay:.1f} ms", "~0 ms",
+           stock - nodelay < 5)  # fmt: skip
     return 0
 
 

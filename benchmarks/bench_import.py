@@ -47,7 +47,8 @@ def heaviest(importtime_log: str, top: int = 6) -> list[tuple[int, str]]:
         if not line.startswith("import time:") or len(parts) != 3 or not parts[1].strip().isdigit():
             continue  # the header line, or anything else on stderr
         name = parts[2].strip()
-        if "." not in name and name not in ("ideogram_nb", "site", "encodings"):
+        ours = name in ("ideogram_nb", "site", "encodings") or name.startswith("__editable")  # not dependencies
+        if "." not in name and not ours:
             best[name] = max(best.get(name, 0), int(parts[1]))
     return sorted(((us, name) for name, us in best.items()), reverse=True)[:top]
 

@@ -101,15 +101,25 @@ def machine() -> list[str]:
         f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {os.cpu_count()} cores (nproc), CPU {model}, {platform.system()} {platform.release()}",
         f"- python: {platform.python_version()} ({sys.executable})",
+        f"- load average before the run (1/5/15 min): {_load()}",
     ]
+
+
+def _load() -> str:
+    """Other work on the machine moves every figure: say how busy it was."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def report(runs: list[ScriptRun]) -> str:
-    lines = ["# Benchmark results", "", *machine(), "", "| script | figure | value | goal | met |",
+def report(runs: list[ScriptRun], header: list[str]) -> str:
+    lines = ["# Benchmark results", "", *header, f"- load average after the run: {_load()}", "",
+             "| script | figure | value | goal | met |",
              "|---|---|---|---|---|"]  # fmt: skip
     for run in runs:
         for row in run.rows:
@@ -159,11 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.name in args.only or s.stem in args.only]
+    header = machine()
     runs = []
     for path in scripts:
         print(f"running {path.name} ...", file=sys.stderr, flush=True)
         runs.append(run_script(path, args.timeout))
-    text = report(runs)
+    text = report(runs, header)
     print(text, end="")
     if args.write:
         write_keeping_notes(args.write, text)

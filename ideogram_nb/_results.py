@@ -107,7 +107,7 @@ class Result:
             "endpoint": self.endpoint,
             "ok": self.ok,
             "images": len(self.images),
-            "sizes": [im.resolution for im in self.images],
+            "sizes": [im.upscaled_resolution or im.resolution for im in self.images],
             "seeds": self.seeds,
             "withheld": sum(im.withheld for im in self.images),
             "cost_usd": round(self.cost_usd, 4),

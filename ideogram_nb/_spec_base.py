@@ -208,6 +208,10 @@ class Spec(param.Parameterized):
             except (ValueError, TypeError) as exc:
                 problems.append(self._field_problem(key, value, exc))
         if problems:
+            # Name every problem at once: the cross-field rules over the values that were
+            # accepted too, so a user fixes everything in one pass.
+            bad = {p.field for p in problems}
+            problems += [p for p in self.problems() if p.field not in bad]
             raise SpecError(problems, spec_name=type(self).__name__)
 
     def __setattr__(self, key: str, value: Any) -> None:

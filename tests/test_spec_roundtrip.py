@@ -108,7 +108,7 @@ def test_constructor_refuses_each_bad_value_naming_the_field(case):
     for bad in bad_values(cls.param[name]):
         with pytest.raises(SpecError) as err:
             cls(**{name: bad})
-        assert err.value.fields == [name], bad
+        assert err.value.fields[0] == name and name not in err.value.fields[1:], bad
         problem = err.value.problems[0]
         assert problem.value is bad and problem.rule
         assert err.value.spec_name == cls.__name__
@@ -302,7 +302,8 @@ def test_spec_from_dict_refuses_unknown_endpoints_and_fields():
 def test_spec_from_dict_refuses_bad_values_with_spec_error():
     with pytest.raises(SpecError) as err:
         spec_from_dict({"endpoint": "legacy-generate", "model": "V_9", "num_images": "2"})
-    assert sorted(err.value.fields) == ["model", "num_images"]
+    assert sorted(err.value.fields[:2]) == ["model", "num_images"]
+    assert err.value.fields[2:] == ["prompt"]  # and the rest of what is wrong, at once
 
 
 def test_spec_from_dict_with_a_missing_image_says_so():

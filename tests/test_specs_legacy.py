@@ -139,7 +139,8 @@ def test_color_palette_not_for_v1_or_v2a(model):
 def test_legacy_edit_only_with_v2_and_v2_turbo():
     with pytest.raises(SpecError) as err:
         ig.LegacyEdit(prompt="p", model="V_2A")
-    [problem] = err.value.problems
+    problem = err.value.problems[0]
+    assert err.value.fields == ["model", "image", "mask"]  # every problem at once
     assert problem.field == "model" and problem.value == "V_2A"
     assert problem.rule == "must be one of V_2, V_2_TURBO (the legacy edit endpoint works only with V_2 and V_2_TURBO)"
     spec = ig.LegacyEdit(prompt="p", image=IMG, mask=mask(20, 20, 4), model="V_2_TURBO")

@@ -9,9 +9,11 @@ state, timings, a path from someone's machine). Here the cells are Python data; 
 is executed from scratch by nbclient, in `notebooks/`, on the offline simulator (the real keys
 and `IDEOGRAM_NB_PROVIDER` are removed from the kernel's environment) with `IDEOGRAM_NB_HOME`
 pointing at a fresh temporary folder, exactly as `notebooks/conftest.py` runs them under nbval.
-Then widget state is stripped and widget outputs are made stable, and the file is written.
-Rebuilding without changing a cell changes nothing but the image bytes of JPEG previews (if
-Pillow changes) — so a diff of the notebooks is a diff of what a reader sees.
+Then widget state is stripped, widget outputs get a one-line text fallback, ids that change on
+every run (history run ids, a comparison's random id) become placeholders, split stream outputs
+are merged, and the file is written. Rebuilding without changing a cell gives the same bytes
+(unless a new Pillow encodes the previews differently): a diff of the notebooks is a diff of
+what a reader sees.
 
 Cells whose first line is `# NBVAL_CHECK_OUTPUT` are compared by `pytest --nbval-lax
 notebooks/`: they print deterministic summaries only (counts, sizes, seeds, costs, hashes).
@@ -43,6 +45,9 @@ HOME_ENV = "IDEOGRAM_NB_HOME"
 #: A history run id (`History.new_run_id`): time-stamped and random, so never committed.
 RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{12}\b")
 RUN_ID_PLACEHOLDER = "<run id>"
+#: A comparison's id (random hex, in its repr): the same story.
+COMPARISON_ID = re.compile(r"\b(Comparison) [0-9a-f]{8}\b")
+COMPARISON_ID_PLACEHOLDER = r"\1 <id>"
 
 
 def md(text: str) -> tuple[str, str]:
@@ -270,8 +275,9 @@ EDIT = [
     """),
     code("""
     def changed_pixels(result_image):
-        before = np.asarray(source.open().convert("RGB"), dtype=np.int16)
-        after = np.asarray(result_image.open().convert("RGB"), dtype=np.int16)
+        before = source.open().convert("RGB")
+        after = result_image.open().convert("RGB").resize(before.size)  # same size: an exact copy
+        before, after = np.asarray(before, dtype=np.int16), np.asarray(after, dtype=np.int16)
         changed = (before != after).any(axis=2)
         inside = painter.mask.array  # True = edit
         return int(changed[~inside].sum()), int(changed[inside].sum()), int(inside.sum())
@@ -315,10 +321,8 @@ COMPARE = [
     start over budget). One seed is shared by all cells unless the seed is an axis, so the
     differences you see come from the field you varied.
     """),
-    offline_note("about $0.45 for this notebook"),
+    offline_note("about $0.39 for this notebook"),
     code("""
-    from IPython.display import Image, display
-
     import ideogram_nb as ig
     from ideogram_nb.widgets import ComparisonGrid
 
@@ -405,8 +409,10 @@ COMPARE = [
     grid again.
     """),
     code("""
-    sheets = grid.to_image(client.history.path / "sheets" / "lighthouse.png", cell_px=160)
-    display(Image(filename=sheets[0]))
+    from PIL import Image as PILImage
+
+    sheets = grid.to_image(client.history.path / "sheets" / "lighthouse.png", cell_px=128)
+    PILImage.open(sheets[0])
     """),
     checked("""
     again = ig.Comparison.from_image(sheets[0], client)
@@ -436,7 +442,7 @@ HISTORY = [
     content-addressed store. That makes three things possible: browsing what you did, exporting
     it as a notebook, and **replaying** it byte for byte with nothing sent and nothing billed.
     """),
-    offline_note("about $0.06 for this notebook"),
+    offline_note("about $0.09 for this notebook"),
     code("""
     import hashlib
 
@@ -483,7 +489,7 @@ HISTORY = [
 
     `export_notebook` writes one cell per run that rebuilds the spec and runs it, with small
     JPEG previews as stored outputs. Its client names no provider: executed with
-    `IDEOGRAM_NB_PROVIDER=replay` (e.g. `IDEOGRAM_NB_PROVIDER=replay jupyter execute runs.ipynb`)
+    `IDEOGRAM_NB_PROVIDER=replay` (e.g. `IDEOGRAM_NB_PROVIDER=replay jupyter execute tour_runs.ipynb`)
     it reproduces every image from this history at no cost. We write it into the history
     folder, so it travels with the images it refers to.
     """),
@@ -546,16 +552,17 @@ ALL_ENDPOINTS = [
     take a path, bytes, a PIL image or an earlier result; masks take a `Mask` or a
     `MaskPainter`. Seeds are pinned so every printed hash is reproducible.
     """),
-    offline_note("about $0.45 for this notebook"),
+    offline_note("about $0.39 for this notebook"),
     code("""
     import ideogram_nb as ig
 
     client = ig.Client()
     source = client.run(ig.Generate(prompt="a lighthouse at dusk", rendering_speed="TURBO", seed=1))
-    image = source.images[0]            # square, 1024x1024: reframe needs a square input
+    image = source.images[0]            # square (1x1 is the default): reframe needs a square input
+    width, height = image.size
 
-    mask = ig.Mask.for_image(image)     # black = edit: the lower half
-    mask.rect(0, 512, 1024, 1024)
+    mask = ig.Mask.for_image(image)     # the region to edit: the lower half
+    mask.rect(0, height // 2, width, height)
     """),
     code("""
     specs = [
@@ -585,8 +592,9 @@ ALL_ENDPOINTS = [
         s = r.summary()
         im = r.images[0] if r.images else None
         size = "x".join(map(str, im.size)) if im else "-"
+        sha = (im.sha256 or "withheld")[:12] if im else "-"
         print(f"{s['endpoint']:19}{str(s['ok']):4}{s['images'] or len(r.descriptions):>2}  {size:11}"
-              f"{str(im.seed) if im else '-':>6}  {im.sha256[:12] if im else '-':13}{s['cost_usd']:>6.2f}")
+              f"{str(im.seed) if im else '-':>6}  {sha:13}{s['cost_usd']:>6.2f}")
     print(f"total ${sum(r.cost_usd for r in results):.2f}")
     """),
     checked("""
@@ -603,7 +611,7 @@ ALL_ENDPOINTS = [
         src = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
         return f"<figure style='display:inline-block;margin:4px'><img src='{src}'><figcaption>{result.endpoint}</figcaption></figure>"
 
-    HTML("".join(preview(r) for r in results if r.images))
+    HTML("".join(preview(r) for r in results if r.images and r.images[0].sha256))
     """),
 ]
 
@@ -638,17 +646,24 @@ def scrubbed_environment(home: Path) -> dict[str, str]:
 
 def execute(nb: nbformat.NotebookNode, timeout: int = 300) -> None:
     """Run every cell in `notebooks/`, with this interpreter's kernel and a fresh history."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
+    class ThisPython(KernelSpecManager):
+        """The kernel is this interpreter (like nbval's --nbval-current-env), whatever
+        `python3` kernelspec the machine has elsewhere (e.g. ~/.local/share/jupyter)."""
+
+        def get_kernel_spec(self, kernel_name: str):  # noqa: ARG002 - one kernel only
+            return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
 
     with tempfile.TemporaryDirectory(prefix="ideogram_nb_build_") as tmp:
         saved = dict(os.environ)
         os.environ.clear()
         os.environ.update(scrubbed_environment(Path(tmp) / "home"))
         try:
-            # The kernelspec's "python" resolves to sys.executable (jupyter_client), so the
-            # kernel is this very environment, whatever else is installed on the machine.
-            km = KernelManager(kernel_name=KERNELSPEC["name"])
+            km = KernelManager(kernel_name=KERNELSPEC["name"], kernel_spec_manager=ThisPython())
             client = NotebookClient(
                 nb, km=km, timeout=timeout, record_timing=False,
                 resources={"metadata": {"path": str(NOTEBOOKS)}},
@@ -665,17 +680,33 @@ def widget_class(output: dict) -> str:
     return text.split("(", 1)[0].strip() or "widget"
 
 
+def coalesce_streams(outputs: list) -> list:
+    """One stdout output, not two, however the kernel happened to flush (stable diffs)."""
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream" and last is not None
+            and last.get("output_type") == "stream" and last.get("name") == output.get("name")
+        ):  # fmt: skip
+            last["text"] = "".join(last["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def _scrub_ids(value: object) -> object:
     if isinstance(value, str):
-        return RUN_ID.sub(RUN_ID_PLACEHOLDER, value)
+        return COMPARISON_ID.sub(COMPARISON_ID_PLACEHOLDER, RUN_ID.sub(RUN_ID_PLACEHOLDER, value))
     if isinstance(value, list):
         return [_scrub_ids(v) for v in value]
     return value
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Strip what must not be committed: widget state, per-run widget model ids, and run ids
-    (e.g. in the tooltips of a comparison's HTML view), which change on every build."""
+    """Strip what must not be committed: widget state, per-run widget model ids, run and
+    comparison ids (e.g. in a comparison's HTML view), which change on every build; and
+    merge stream outputs split by the kernel's flushing."""
     nb.metadata.pop("widgets", None)
     nb.metadata["language_info"] = {
         k: v for k, v in nb.metadata.get("language_info", {}).items() if k in ("name", "codemirror_mode",
@@ -684,6 +715,8 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     }  # the exact Python version is a fact about the machine that built it, not the notebook
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
         for output in cell.get("outputs", []):
             if "text" in output:
                 output["text"] = _scrub_ids(output["text"])

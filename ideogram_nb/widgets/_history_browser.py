@@ -30,7 +30,8 @@ ROW_THUMB_PX = EXPORT_THUMBNAIL_PX
 ROW_THUMBS = 4
 THUMB_WIDTH = "72px"
 PROMPT_CHARS = 160
-DEFAULT_EXPORT_PATH = "ideogram_runs.ipynb"
+#: Exports go inside the history folder by default: beside its images, out of the notebooks.
+DEFAULT_EXPORT_NAME = "exports/runs.ipynb"
 _OK, _ERROR, _MUTED = "#1b5e20", "#b00020", "#555"
 
 RerunCallback = Callable[[ig.Spec], Any]
@@ -109,7 +110,8 @@ class HistoryBrowser(W.VBox):
         self.select_page_button = W.Button(description="Select page", tooltip="Tick every run on this page")
         self.clear_button = W.Button(description="Clear selection")
         self.selection_label = W.HTML()
-        self.export_path = W.Text(value=DEFAULT_EXPORT_PATH, description="Notebook", layout=W.Layout(width="360px"))
+        self.export_path = W.Text(value=str(Path(self.query.history.path) / DEFAULT_EXPORT_NAME),
+                                  description="Notebook", layout=W.Layout(width="360px"))  # fmt: skip
         self.export_button = W.Button(icon="download", button_style="primary",
                                       tooltip="Write the runs as a notebook that re-runs them")  # fmt: skip
         self.export_message = W.HTML()
@@ -200,7 +202,7 @@ class HistoryBrowser(W.VBox):
 
     def export(self, path: str | Path | None = None, title: str | None = None) -> Path:
         """Export the ticked runs (none ticked: every run matching the filters) as a notebook."""
-        written = self.query.export(path if path is not None else self.export_path.value or DEFAULT_EXPORT_PATH, title)
+        written = self.query.export(path if path is not None else self.export_path.value or str(Path(self.query.history.path) / DEFAULT_EXPORT_NAME), title)
         self.export_message.value = f"<span style='color:{_OK}'>wrote {escape(str(written))}</span>"
         return written
 

@@ -94,7 +94,9 @@ class MaskPainter(widgets.VBox):
         self.preview_toggle = widgets.ToggleButton(
             description="Preview mask", icon="eye",
             tooltip="Show the exact black/white PNG that will be sent (black = edit)")
-        self.canvas = MultiCanvas(3, width=1, height=1)
+        # its own size, not stretched by the VBox to the output's width (Voilà: the whole page)
+        self.canvas = MultiCanvas(3, width=1, height=1,
+                                  layout=widgets.Layout(align_self="flex-start", max_width="100%"))
         self.preview = widgets.Image(format="png", value=b"", layout=widgets.Layout(display="none"))
         self.status = widgets.HTML()
         self.warning = widgets.HTML(layout=widgets.Layout(display="none"))

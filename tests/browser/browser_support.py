@@ -142,6 +142,11 @@ def start_server(kind: str, root: Path, tmp: Path, *, notebook: str | None = Non
                "--show_tracebacks=True"]  # fmt: skip
     else:
         raise ValueError(kind)
+    if kind == "lab":  # no "Jupyter news?" toast over the widgets, no update check
+        settings = Path(env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
     log = tmp / f"{kind}-server.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT,
@@ -285,35 +290,51 @@ def error_outputs(page: Any) -> list[str]:
 
 
 # --- canvases -----------------------------------------------------------------------------------
-#: For every <canvas> under `root`: size, the count of non-transparent pixels, and the RGBA of
-#: the requested sample points (in canvas pixels).
-CANVAS_PIXELS_JS = """([root, points]) => {
-  return Array.from(root.querySelectorAll('canvas')).map((c) => {
-    const ctx = c.getContext('2d');
-    const data = ctx.getImageData(0, 0, c.width, c.height).data;
-    let opaque = 0, maxAlpha = 0;
-    for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) opaque++; if (data[i] > maxAlpha) maxAlpha = data[i]; }
-    const samples = points.map(([x, y]) => {
-      const i = (Math.round(y) * c.width + Math.round(x)) * 4;
-      return [data[i], data[i + 1], data[i + 2], data[i + 3]];
-    });
-    const r = c.getBoundingClientRect();
-    return {width: c.width, height: c.height, opaque, maxAlpha, samples,
-            box: [r.x, r.y, r.width, r.height], visible: r.width > 0 && r.height > 0};
+#: What a <canvas> shows, read with getImageData: its size, how many pixels are not transparent,
+#: and the RGBA at the sample points (fractions of the canvas).
+CANVAS_PIXELS_JS = """(c, points) => {
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let opaque = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) opaque++;
+  const samples = points.map(([fx, fy]) => {
+    const i = (Math.round(fy * (c.height - 1)) * c.width + Math.round(fx * (c.width - 1))) * 4;
+    return [data[i], data[i + 1], data[i + 2], data[i + 3]];
   });
+  return {width: c.width, height: c.height, opaque, samples};
+}"""
+#: True once every pixel of the canvas is fully opaque (an image is drawn all over it).
+CANVAS_OPAQUE_JS = """(c) => {
+  if (c.width < 2) return false;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return false;
+  return true;
 }"""
 
 
-def canvas_layers(locator: Any, points: Sequence[tuple[float, float]] = ()) -> list[dict[str, Any]]:
-    """Pixel facts for each <canvas> inside `locator` (an ipycanvas MultiCanvas view), read in
-    the browser with getImageData."""
-    return locator.evaluate("(el, points) => (" + CANVAS_PIXELS_JS + ")([el, points])", [list(p) for p in points])
+def canvas_pixels(canvas: Any, points: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
+    """Pixel facts of the <canvas> element `canvas` (a locator), read in the browser.
+
+    ipycanvas 0.14 shows a MultiCanvas as one <canvas> that composites its layers, so this is
+    exactly what the user sees: the image layer with the mask overlay on top.
+    """
+    return canvas.evaluate(CANVAS_PIXELS_JS, [list(p) for p in points])
 
 
-def drag(page: Any, box: dict[str, float], start: tuple[float, float], end: tuple[float, float],
+def drag(page: Any, target: Any, start: tuple[float, float], end: tuple[float, float],
          *, steps: int = 20, duration_s: float = 1.5) -> None:  # fmt: skip
-    """A mouse drag over `box` (a bounding_box()) from `start` to `end`, given as fractions of
-    the box: down, `steps` moves spread over `duration_s`, up (TESTING.md's recipe)."""
+    """A mouse drag over the element `target` from `start` to `end`, given as fractions of its
+    box: down, `steps` moves spread over `duration_s`, up (TESTING.md's recipe).
+
+    The element is scrolled fully into view first and its box measured just before: an
+    ipycanvas canvas takes the focus on mouse down, and focusing an element that is partly off
+    screen scrolls the page under the mouse.
+    """
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    view = page.viewport_size
+    assert box and box["width"] > 50 and box["height"] > 50, f"the drag target is not on screen: {box}"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= view["height"], f"the drag target does not fit: {box}"
+
     def at(f: tuple[float, float]) -> tuple[float, float]:
         return box["x"] + f[0] * box["width"], box["y"] + f[1] * box["height"]
 

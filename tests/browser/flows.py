@@ -16,7 +16,19 @@ STROKES = (((0.2, 0.25), (0.8, 0.25)), ((0.8, 0.3), (0.2, 0.7)), ((0.2, 0.75), (
 UNTOUCHED = ((0.05, 0.5), (0.95, 0.5), (0.5, 0.05), (0.5, 0.95))
 OVERLAY = (255, 0, 80)
 OVERLAY_ALPHA = 0.45
+RUN_LABEL = re.compile(r"^\s*Run\s*$")
 VIEW_ERROR = "Could not create a view for model id"
+COMPARE_CLASS = "ideogram-nb-compare"  # ComparisonGrid's grid box
+DOCS_IMAGES = bs.REPO / "docs" / "images"
+DOCS_MAX_BYTES = 300_000
+#: Set to refresh the README's screenshots (docs/images/studio.png, compare.png) from a run.
+DOCS_ENV = "IDEOGRAM_NB_DOCS_IMAGES"
+VIEW_BUG = (
+    "ipywidgets 8.1's DOMWidgetView.updateTooltip reads `model.get('description').length`; a Box "
+    "has no description, so a VBox/HBox given a tooltip never renders ('Could not create a view', "
+    "jupyter-widgets/ipywidgets#3860). Do not set `tooltip` on Box subclasses (ImageField, "
+    "ImageListField, PainterMaskField, OptionalSlider, the comparison grid's CellView)."
+)
 
 
 # --- the Studio --------------------------------------------------------------------------------
@@ -41,7 +53,7 @@ def studio_generate(page: Any, prompt: str, n_images: int) -> Any:
     for _ in range(n_images - 1):
         handle.press("ArrowRight")
     assert readout.inner_text().strip() == str(n_images)
-    run = visible(panel.locator("button.jupyter-button").filter(has_text=re.compile(r"^\s*Run\s*$"))).first
+    run = visible(panel.locator("button.jupyter-button").filter(has_text=RUN_LABEL)).first
     run.click()  # the click blurs the textarea first, so its value reaches the kernel before the click
     images = panel.locator(".widget-gridbox img.widget-image")
     page.wait_for_function(
@@ -69,6 +81,25 @@ def view_errors(watch: bs.PageWatch) -> list[str]:
     return [m for m in watch.console_errors if VIEW_ERROR in m]
 
 
+def save_docs_image(screenshot: Any, name: str) -> Any:
+    """Copy a screenshot to docs/images/`name` for the README, made smaller (fewer colours,
+    then a smaller scale) until it is under 300 KB."""
+    from PIL import Image
+
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    target = DOCS_IMAGES / name
+    img = Image.open(screenshot).convert("RGB")
+    scale = 1.0
+    while True:
+        size = (round(img.width * scale), round(img.height * scale))
+        small = img.resize(size, Image.Resampling.LANCZOS) if scale < 1 else img
+        small.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            target, optimize=True)  # fmt: skip
+        if target.stat().st_size < DOCS_MAX_BYTES or scale < 0.3:
+            return target
+        scale *= 0.85
+
+
 # --- the painter -------------------------------------------------------------------------------
 def painter_canvas(root: Any) -> Any:
     canvas = visible(root.locator("canvas")).first
@@ -77,26 +108,14 @@ def painter_canvas(root: Any) -> Any:
 
 
 def canvas_state(canvas: Any, points: list[tuple[float, float]]) -> dict[str, Any]:
-    """What the (single, composited) MultiCanvas <canvas> shows: size, opaque pixel count and the
-    RGBA at `points` (fractions of the canvas)."""
-    size = canvas.evaluate("(c) => [c.width, c.height]")
-    pixels = [(fx * (size[0] - 1), fy * (size[1] - 1)) for fx, fy in points]
-    (layer,) = [c for c in bs.canvas_layers(canvas.locator("xpath=.."), pixels) if c["width"] == size[0]][:1]
-    return layer
+    """What the painter's canvas shows: size, opaque pixel count and the RGBA at `points`."""
+    return bs.canvas_pixels(canvas, points)
 
 
 def wait_image_drawn(page: Any, canvas: Any, timeout_ms: int = 60_000) -> None:
     """Wait until every pixel of the canvas is opaque: the image layer is drawn (a canvas whose
     drawing was lost stays fully transparent)."""
-    page.wait_for_function(
-        """(c) => {
-          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-          if (c.width < 2) return false;
-          for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return false;
-          return true;
-        }""",
-        arg=canvas.element_handle(), polling=200, timeout=timeout_ms,
-    )  # fmt: skip
+    page.wait_for_function(bs.CANVAS_OPAQUE_JS, arg=canvas.element_handle(), polling=200, timeout=timeout_ms)
 
 
 def stroke_points(strokes: Any = STROKES) -> list[tuple[float, float]]:
@@ -121,11 +140,9 @@ def same(a: list[int], b: list[int], tol: int = 3) -> bool:
 def paint_strokes(page: Any, canvas: Any, out: Any, strokes: Any, start_count: int, pid: int) -> list[dict]:
     """Drag each stroke over the canvas; after each, wait for the kernel's on_change report.
     Returns the kernel's change reports for these strokes."""
-    box = canvas.bounding_box()
-    assert box and box["width"] > 100 and box["height"] > 100, f"the canvas is not on screen: {box}"
     changes: list[dict] = []
     for i, (start, end) in enumerate(strokes, 1):
-        bs.drag(page, box, start, end)
+        bs.drag(page, canvas, start, end)
         changes = bs.wait_for(
             lambda n=start_count + i: (c := [r for r in bs.session_reports(out, "painter", pid)
                                              if r["event"] == "change"]) and len(c) >= n and c,  # fmt: skip

@@ -9,6 +9,8 @@ it to $IDEOGRAM_NB_BROWSER_OUT). No uncaught page error is allowed.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import browser_support as bs
@@ -38,12 +40,7 @@ def test_lab_studio_generate_shows_results(browsing, lab_server):
     assert bs.error_outputs(page) == []
     browsing.assert_no_page_errors()
     broken = flows.view_errors(watch)
-    assert not broken, (
-        f"{len(broken)} Studio widgets could not be shown in JupyterLab (console: {broken[0]!r}). "
-        "ipywidgets 8.1's DOMWidgetView.updateTooltip reads `description.length`, which a Box "
-        "does not have, so a VBox/HBox created with tooltip= never renders "
-        "(jupyter-widgets/ipywidgets#3860): ImageField, ImageListField, PainterMaskField, OptionalSlider."
-    )
+    assert not broken, f"{len(broken)} Studio widgets could not be shown in JupyterLab: {flows.VIEW_BUG}"
 
 
 def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server):
@@ -69,8 +66,9 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     # each leg is ~60 % of the width (or a diagonal) with a 51 px brush on 1024 px: 3-6 % each
     assert 0.02 < coverages[0] < 0.05 and 0.08 < coverages[2] < 0.16, coverages
     flows.check_stroke_geometry(changes[0], *flows.STROKES[0], ready)
-    coverage_text = page.locator(".widget-html-content").filter(has_text="Edit area:").first
-    assert f"{coverages[-1] * 100:.1f} %" in coverage_text.inner_text()
+    status = page.locator(".widget-html-content").filter(has_text="Edit area:").first
+    shown = f"{coverages[-1] * 100:.1f} %"
+    bs.wait_for(lambda: shown in status.inner_text(), 15, f"the painter's status to show {shown}")
 
     after = flows.canvas_state(canvas, points)
     n = len(flows.stroke_points())
@@ -103,3 +101,54 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
         30, "the stroke painted after the reload to show")  # fmt: skip
     assert bs.error_outputs(page) == []
     browsing.assert_no_page_errors()
+
+
+def test_lab_comparison_grid_runs_from_its_button(browsing, lab_server):
+    page, watch = browsing.page, browsing.watch
+    browsing.server = lab_server
+    out = lab_server.out
+    bs.open_notebook(page, lab_server.url, "compare_probe.ipynb")
+    assert bs.run_all_cells(page) == "done"
+    ready = bs.wait_for(lambda: bs.session_reports(out, "compare"), 30, "the comparison's ready report")[0]
+    assert ready["cells"] == 6
+
+    grid = page.locator(f".{flows.COMPARE_CLASS}").first
+    grid.wait_for()
+    columns = [t.strip() for t in grid.locator(".ig-cmp-col").all_inner_texts()]
+    rows = [t.strip() for t in grid.locator(".ig-cmp-row").all_inner_texts()]
+    assert columns == [f"rendering_speed: {s}" for s in ("TURBO", "DEFAULT", "QUALITY")]
+    assert rows == [f"style_type: {s}" for s in ("GENERAL", "DESIGN")]
+    # the six cells are views too (a corner, 3 column and 2 row headers, 6 cells)
+    page.wait_for_function("(g) => g.children.length === 12", arg=grid.element_handle(), polling=200)
+    broken = flows.view_errors(watch)
+    assert not broken, f"{len(broken)} comparison cells could not be shown: {flows.VIEW_BUG}"
+
+    run = page.locator("button.jupyter-button").filter(has_text=flows.RUN_LABEL).first
+    run.click()
+    bs.wait_for(lambda: len([r for r in bs.session_reports(out, "compare", ready["pid"])
+                             if r["event"] == "cell" and r["state"] == "ok"]) == 6, 60, "six cells done")  # fmt: skip
+    # every cell shows its decoded image, and the summary counts them
+    page.wait_for_function(
+        """(g) => {
+          const imgs = Array.from(g.querySelectorAll('img.widget-image'));
+          return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+        }""",
+        arg=grid.element_handle(), polling=200, timeout=60_000,
+    )  # fmt: skip
+    summary = page.locator(".widget-html-content").filter(has_text="Comparison ").first
+    bs.wait_for(lambda: "6 ok" in summary.inner_text(), 15, "the summary to count six cells ok")
+    shot = bs.screenshot(grid.locator("xpath=.."), "lab-compare")
+    if os.environ.get(flows.DOCS_ENV):
+        flows.save_docs_image(shot, "compare.png")
+
+    # swapping axes re-arranges the same cells: headers trade places, nothing runs again
+    page.locator("button.jupyter-button").filter(has_text="Swap axes").first.click()
+    page.wait_for_function(
+        "(g) => { const h = g.querySelector('.ig-cmp-col'); return !!h && h.textContent.includes('style_type'); }",
+        arg=grid.element_handle(), polling=200,
+    )  # fmt: skip
+    assert [t.strip() for t in grid.locator(".ig-cmp-col").all_inner_texts()] == rows
+    assert len([r for r in bs.session_reports(out, "compare", ready["pid"]) if r["event"] == "cell"]) == 12
+    assert bs.error_outputs(page) == []
+    browsing.assert_no_page_errors()
+    assert not flows.view_errors(watch), watch.console_errors

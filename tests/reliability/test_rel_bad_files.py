@@ -114,7 +114,7 @@ def test_bad_image_files_are_refused_naming_the_field(cls, others, bad, client, 
     for label, (value, rule) in bad.items():
         with pytest.raises(ig.SpecError) as built:
             cls(image=value, **others)
-        assert built.value.fields == ["image"], label
+        assert built.value.fields[0] == "image" and "image" not in built.value.fields[1:], label
         assert built.value.problems[0].field == "image"
         assert re.search(rule, str(built.value)), (label, str(built.value))
 

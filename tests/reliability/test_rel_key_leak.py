@@ -117,8 +117,9 @@ def run_and_collect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[li
         errors.append(info.value)
 
     expect(ig.UnprocessableError, client, ig.Generate(prompt="__unsafe__ please"))
+    script = ["500"] * 3 + ["timeout"] * 3 + ["drop"] * 3  # three failed calls of three attempts each
     flaky = ig.Client(provider="aihubmix", api_key=ARG_KEY, history=history, max_retries=2, sleep=lambda s: None,
-                      transport=SimulatorTransport(faults=Faults(script=["500"] * 3 + ["timeout"] * 3 + ["drop"] * 3)))  # fmt: skip
+                      transport=SimulatorTransport(faults=Faults(script=script)))  # fmt: skip
     expect(ig.ServerError, flaky, ig.Generate(prompt="down"))
     expect(ig.APITimeoutError, flaky, ig.Generate(prompt="slow"))
     expect(ig.APIConnectionError, flaky, ig.Generate(prompt="dropped"))

@@ -94,7 +94,8 @@ def expected_problems(cls: type[ig.Spec], case: dict[str, Any]) -> set[str]:
             found.add(name)
     if is_set(case.get("resolution")) and is_set(case.get("aspect_ratio")):
         found.add("resolution")
-    if is_set(case.get("style_codes")) and (is_set(case.get("style_reference_images")) or is_set(case.get("style_type"))):
+    style_given = is_set(case.get("style_reference_images")) or is_set(case.get("style_type"))
+    if is_set(case.get("style_codes")) and style_given:
         found.add("style_codes")
     if cls.family == "legacy" and "model" in cls.field_names():
         model = case.get("model", cls.param["model"].default)
@@ -406,7 +407,7 @@ def test_a_value_a_field_does_not_allow_is_refused_naming_the_field(cls, name, p
         kwargs = to_kwargs(case)
         with pytest.raises(ig.SpecError) as info:
             cls(**kwargs)
-        assert info.value.fields == [name]
+        assert info.value.fields[0] == name  # per-field problems first, then cross-field ones
         assert f"{name}=" in str(info.value)
 
         spec = minimal_valid(cls, pool)
@@ -430,6 +431,7 @@ def test_the_oracle_is_not_vacuous(pool):
     case_ok = {"prompt": "p", "image": image, "mask": mask64}
     assert expected_problems(ig.Edit, case_ok) == set()
     assert ig.Edit(**to_kwargs(case_ok)).problems() == []
-    legacy = {"prompt": "p", "model": "V_1", "style_type": "ANIME", "negative_prompt": "x", "resolution": "RESOLUTION_1024_1024"}
+    legacy = {"prompt": "p", "model": "V_1", "style_type": "ANIME", "negative_prompt": "x",
+              "resolution": "RESOLUTION_1024_1024"}  # fmt: skip
     assert expected_problems(ig.LegacyGenerate, legacy) == {"style_type", "resolution"}
     assert {p.field for p in ig.LegacyGenerate(**legacy).problems()} == {"style_type", "resolution"}

@@ -35,6 +35,8 @@ RETRY_AFTER_S = 2.5  # not a whole number: shows the header is parsed, not round
 MAX_RETRIES = 3
 MARK_RE = re.compile(rb"CALL-(\d{5});")
 BAD_REQUEST_MARK = "__bad_request__"
+#: The first POSTs get one fault of each kind, so every kind is seen whatever the dice say.
+EVERY_FAULT_ONCE = ("429", "500", "timeout", "drop")
 RETRYABLE = {"429", "500", "ReadTimeout", "RemoteProtocolError"}
 FINAL_ERROR = {
     "429": ig.RateLimitError,
@@ -257,7 +259,8 @@ def check_wire(client: ig.Client, outcomes: list[Outcome], log: WireLog) -> Coun
 
 # --- the tests --------------------------------------------------------------------------------
 def soak_in_process(tmp_path: Path, n_calls: int, seed: int) -> None:
-    faults = Faults(rate_limit=0.12, server_error=0.10, timeout=0.05, drop=0.05, retry_after=RETRY_AFTER_S, seed=seed)
+    faults = Faults(rate_limit=0.12, server_error=0.10, timeout=0.05, drop=0.05, retry_after=RETRY_AFTER_S, seed=seed,
+                    script=EVERY_FAULT_ONCE)  # fmt: skip
     sim = SimulatorTransport(faults=faults)
     log = WireLog()
     client = ig.Client(provider="offline", transport=Tap(sim, log), history=ig.History(tmp_path / "h"),
@@ -285,7 +288,7 @@ def soak_in_process(tmp_path: Path, n_calls: int, seed: int) -> None:
 def soak_over_loopback(tmp_path: Path, n_calls: int, seed: int) -> None:
     """Real sockets: a timeout is the client's read timeout firing, a drop a closed socket."""
     faults = Faults(rate_limit=0.1, server_error=0.1, timeout=0.05, drop=0.08, retry_after=RETRY_AFTER_S,
-                    seed=seed, timeout_s=3.0)  # fmt: skip
+                    seed=seed, timeout_s=3.0, script=EVERY_FAULT_ONCE)  # fmt: skip
     log = WireLog()
     with SimulatorServer(faults=faults) as server:
         client = ig.Client(provider="offline", base_url=server.url, transport=Tap(httpx.HTTPTransport(), log),
