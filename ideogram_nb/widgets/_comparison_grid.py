@@ -91,7 +91,7 @@ class CellView(W.VBox):
             self.caption.value = f"<small style='color:#777'>{escape(cell.state)}</small>"
         self.retry_button.layout.display = None if cell.state == "error" else "none"
         self.layout.border = STATE_BORDER.get(cell.state, "")
-        self.tooltip = _tooltip(cell)
+        self.open_button.tooltip = _tooltip(cell)  # not on the Box itself: ipywidgets#3860
 
 
 class ComparisonGrid(W.VBox):

@@ -79,7 +79,10 @@ class _ImageBox(W.VBox):
     value = traitlets.Any(None)
 
     def __init__(self, label: str, doc: str, *, multiple: bool, shelf: ResultShelf | None) -> None:
-        super().__init__(tooltip=doc)
+        # No tooltip on a Box: ipywidgets 8.1's front end fails to draw a Box that has one
+        # (jupyter-widgets/ipywidgets#3860); the title and upload carry the doc instead.
+        super().__init__()
+        self.doc = doc
         self.shelf = shelf
         self.title = W.HTML(f"<b>{label}</b>", tooltip=doc, layout=W.Layout(width="170px"))
         self.upload = W.FileUpload(
@@ -197,7 +200,8 @@ class PainterMaskField(W.VBox):
         self.title = W.HTML(f"<b>{label}</b>", tooltip=doc)
         self.info = W.HTML()
         self.holder = W.VBox()
-        super().__init__([self.title, self.info, self.holder], tooltip=doc)
+        super().__init__([self.title, self.info, self.holder])  # no Box tooltip: ipywidgets#3860
+        self.doc = doc
         self.observe(self._on_value, "value")
         self.set_image(image)
         if value is not None:

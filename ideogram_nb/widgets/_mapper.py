@@ -124,7 +124,9 @@ def number_field(ctx: FieldContext) -> FieldView:
         else:
             slider = cls(**slider_kw, description=common.pop("description"), style=common.pop("style"))
             slider.tooltip = ctx.doc
+            common.pop("tooltip", None)  # a Box with a tooltip is never drawn (ipywidgets#3860)
             control = OptionalSlider(slider, value, **common)
+            control.doc = ctx.doc
 
         def follow(new_pobj: param.Parameter, _current: Any) -> None:
             """New bounds: the slider's range follows (the spec re-validates its value)."""

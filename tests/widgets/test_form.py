@@ -49,6 +49,15 @@ def _errors(form: SpecForm) -> dict[str, str]:
     return {n: html.unescape(v.message.value) for n, v in form.views.items() if v.level == "error"}
 
 
+def shown_tooltips(widget: W.Widget) -> list[str]:
+    """The doc a user sees on hover. A Box never carries one itself: ipywidgets 8.1's front
+    end cannot draw a Box with a tooltip (jupyter-widgets/ipywidgets#3860)."""
+    if isinstance(widget, W.Box):
+        assert not widget.tooltip, f"{type(widget).__name__} has a tooltip and would not be drawn"
+        return [t for child in widget.children for t in shown_tooltips(child)]
+    return [widget.tooltip] if getattr(widget, "tooltip", None) else []
+
+
 @pytest.mark.parametrize("spec_cls", ALL_SPECS, ids=lambda c: c.__name__)
 def test_a_form_builds_for_every_endpoint(spec_cls):
     form = SpecForm(spec_cls())
@@ -56,7 +65,7 @@ def test_a_form_builds_for_every_endpoint(spec_cls):
     assert list(form.fields) == basic + advanced
     for name, control in form.fields.items():
         doc = " ".join(spec_cls.param[name].doc.split())
-        assert control.tooltip == doc, name
+        assert doc in shown_tooltips(control), name
     assert form.advanced.layout.display == ("none" if not advanced else None)
     assert _errors(form) == {}  # a fresh form is not red
     assert spec_cls.__name__ in form.title.value
