@@ -35,6 +35,7 @@ from PIL import Image
 
 import ideogram_nb as ig
 from ideogram_nb import _api
+from ideogram_nb._config import MAX_IMAGE_BYTES
 from ideogram_nb._spec_base import ImageListParam, ImageParam
 from ideogram_nb._specs_v3 import ColorPaletteParam, StyleCodesParam
 from ideogram_nb._wire import request_hash
@@ -176,18 +177,12 @@ def make_pool(folder: Path) -> Pool:
         _encode(_picture(16, 16, 7), "GIF"),
         b"",
         b"not an image at all",
-        b"\x89PNG\r\n\x1a\n" + bytes(_api_limit() + 1),  # over the size limit
+        b"\x89PNG\r\n\x1a\n" + bytes(MAX_IMAGE_BYTES + 1),  # over the size limit
         folder / "missing.png",
         folder,  # a folder, not a file
         42,
     ]
     return Pool(images, masks, bad)
-
-
-def _api_limit() -> int:
-    from ideogram_nb._config import MAX_IMAGE_BYTES
-
-    return MAX_IMAGE_BYTES
 
 
 # --- strategies by parameter type ------------------------------------------------------------
