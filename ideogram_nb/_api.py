@@ -54,8 +54,8 @@ V3_STYLE_PRESETS: tuple[str, ...] = tuple(
 COLOR_PALETTE_PRESETS: tuple[str, ...] = (
     "EMBER", "FRESH", "JUNGLE", "MAGIC", "MELON", "MOSAIC", "PASTEL", "ULTRAMARINE",
 )  # fmt: skip
-STYLE_CODE_PATTERN = r"^[0-9a-fA-F]{8}$"
-HEX_COLOR_PATTERN = r"^#(?:[0-9a-fA-F]{3}){1,2}$"
+STYLE_CODE_PATTERN = r"\A[0-9a-fA-F]{8}\Z"  # \Z, not $: "A1B2C3D4\n" is not a code
+HEX_COLOR_PATTERN = r"\A#(?:[0-9a-fA-F]{3}){1,2}\Z"
 
 # --- legacy (V1/V2) ---------------------------------------------------------------------
 LEGACY_ASPECT_RATIOS: tuple[str, ...] = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -170,6 +171,13 @@ class History:
         self.store = ImageStore(self.path / IMAGES_DIRNAME)
         self._migrate()
         register_store(self.store)
+        # One idle connection held for the History's lifetime. Why: when the *last*
+        # connection to a WAL database closes, SQLite checkpoints and deletes the -wal file,
+        # so every short-lived operation paid that (~1.9 ms per record instead of ~0.3 ms).
+        # It holds no transaction, so it never blocks writers or checkpoints.
+        self._keeper: sqlite3.Connection | None = sqlite3.connect(self.db_path, check_same_thread=False)
+        self._keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        self._finalizer = weakref.finalize(self, self._keeper.close)
 
     # --- connections ----------------------------------------------------------------------
     @contextmanager
@@ -212,7 +220,8 @@ class History:
                 conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
     def close(self) -> None:
-        """Nothing stays open between calls; kept so `with History(...)` reads naturally."""
+        """Close the idle connection (operations open their own; the History stays usable)."""
+        self._finalizer()
 
     def __enter__(self) -> History:
         return self

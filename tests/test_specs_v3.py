@@ -263,3 +263,12 @@ def test_expected_sizes():
 def test_v3_specs_estimate_cost_by_speed():
     assert ig.Generate(prompt="p", num_images=3, rendering_speed="QUALITY").estimate_cost() == 0.27
     assert ig.Edit(prompt="p").estimate_cost() == 0.06
+
+
+def test_codes_and_colours_with_a_trailing_newline_are_refused():
+    with pytest.raises(ig.SpecError) as err:
+        ig.Generate(prompt="p", style_codes=["A1B2C3D4\n"])
+    assert err.value.fields[0] == "style_codes"
+    with pytest.raises(ig.SpecError) as err:
+        ig.Generate(prompt="p", color_palette=["#ff0000\n"])
+    assert err.value.fields[0] == "color_palette"

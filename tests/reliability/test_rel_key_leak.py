@@ -225,8 +225,6 @@ def test_echoed_key_is_scrubbed_from_messages_and_history(tmp_path):
     client.close()
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported to the lead: APIError.body keeps the host's raw answer, "
-                   "so a key the host echoes back survives there (print(err.body) in a notebook saves it)")  # fmt: skip
 def test_echoed_key_is_not_kept_in_the_error_body(tmp_path):
     client = ig.Client(provider="aihubmix", api_key=ARG_KEY, history=ig.History(tmp_path / "h"),
                        transport=echoing_rejecter(401))  # fmt: skip
@@ -245,9 +243,6 @@ def _failing_call(client: ig.Client) -> ig.APIError:
     raise AssertionError("the call was meant to fail")
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported to the lead: Client._send keeps the revealed key in its "
-                   "`headers` local, so tracebacks that show locals (IPython %xmode Verbose, Sentry, "
-                   "rich show_locals, capture_locals=True) print it")  # fmt: skip
 def test_key_not_in_tracebacks_that_show_local_variables(tmp_path):
     client = ig.Client(provider="aihubmix", api_key=ARG_KEY, history=ig.History(tmp_path / "h"), max_retries=0,
                        transport=SimulatorTransport(faults=Faults(server_error=1.0)))  # fmt: skip

@@ -5,9 +5,9 @@ Why SIGKILL: it is what the OOM killer, a kernel restart or a closed laptop lid 
 and hash to their names (outputs and inputs), SQLite's own integrity check passes, and the
 batch resumes without re-sending a call that finished.
 
-There is no `Client.run_many(..., resume=True)`: resuming is done two ways here, with what
-exists: skipping specs whose request hash `History.find_replay` finds, and running the whole
-batch with `provider="record_or_replay"`.
+Resuming is done three ways here: `Client.run_many(..., resume=True)`, skipping specs whose
+request hash `History.find_replay` finds, and running the whole batch with
+`provider="record_or_replay"`.
 """
 
 from __future__ import annotations
@@ -171,6 +171,23 @@ def kill_then_check(tmp_path: Path, after_rows: int) -> None:
 
 def test_sigkill_mid_batch_leaves_a_whole_history_and_the_batch_resumes(tmp_path):
     kill_then_check(tmp_path, after_rows=3)
+
+
+def test_run_many_resume_finishes_a_killed_batch_without_repeating_calls(tmp_path):
+    run_and_kill(tmp_path, after_rows=4)
+    history = ig.History(tmp_path / "history")
+    done = {rec.request_hash: rec.run_id for rec in history.runs(status="ok")}
+    transport = CountingTransport()
+    client = ig.Client(provider="offline", history=history, transport=transport)
+    specs = batch_specs(N_SPECS)
+    results = client.run_many(specs, progress=False, resume=True)
+    client.close()
+    assert all(r.ok for r in results) and transport.posts == N_SPECS - len(done)
+    assert len(history) == N_SPECS  # no duplicate rows for the calls that had finished
+    for spec, result in zip(specs, results):
+        if request_hash(spec) in done:
+            assert result.run_id == done[request_hash(spec)] and result.paths
+    check_history_is_whole(tmp_path / "history")
 
 
 def test_record_or_replay_resumes_a_killed_batch_sending_only_the_rest(tmp_path):
