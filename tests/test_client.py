@@ -13,7 +13,7 @@ from PIL import Image
 import ideogram_nb as ig
 from ideogram_nb.simulator import Faults, SimulatorServer, SimulatorTransport
 
-FAKE_KEY = "sk-FAKEKEY0123456789abcdefLEAKCHECK"
+FAKE_KEY = "sk-fake-test-key-0123456789-LEAKCHECK"  # fake: dashes keep it from looking real
 
 
 class Recorder(httpx.BaseTransport):
