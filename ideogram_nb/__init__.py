@@ -38,8 +38,8 @@ from ._spec_base import Spec, spec_from_dict
 from ._specs_legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
 from ._specs_v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
 from ._store import ImageStore
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "APIConnectionError",

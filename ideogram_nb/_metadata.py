@@ -16,13 +16,13 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from ._api import LEGACY_DEFAULT_MODEL
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._spec_base import Spec
@@ -39,15 +39,9 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
-@lru_cache(maxsize=1)
 def toolkit_version() -> str:
-    """The installed ideogram_nb version; "0.1.0" when running from an uninstalled tree."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ideogram_nb")
-    except PackageNotFoundError:
-        return "0.1.0"
+    """The ideogram_nb version written into every image's record."""
+    return __version__
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -146,9 +140,11 @@ def embed_metadata(png_bytes: bytes, meta: dict[str, Any]) -> bytes:
     ihdr = png_bytes[chunks[0][1] + 8 : chunks[0][1] + 16]
     size = (int.from_bytes(ihdr[0:4], "big"), int.from_bytes(ihdr[4:8], "big"))
     ours = {META_KEY.encode("latin-1"), PARAMETERS_KEY.encode("latin-1")}
-    # Existing chunks are copied byte for byte (no CRC work on the image data).
+    # Existing chunks are copied byte for byte (no CRC work on the image data), as views:
+    # the image data is copied once, by the final join.
+    view = memoryview(png_bytes)
     kept = [
-        (kind, png_bytes[start:end])
+        (kind, view[start:end])
         for kind, start, end in chunks
         if not (kind in _TEXT_CHUNKS and _chunk_key(png_bytes[start + 8 : end - 4]) in ours)
     ]

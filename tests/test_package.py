@@ -40,3 +40,11 @@ def test_error_tree():
     assert issubclass(ideogram_nb.APITimeoutError, ideogram_nb.APIConnectionError)
     assert issubclass(ideogram_nb.APIStatusError, ideogram_nb.APIError)
     assert issubclass(ideogram_nb.APIError, ideogram_nb.IdeogramError)
+
+
+def test_version_matches_pyproject():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert re.search(r'^version = "([^"]+)"', text, re.M).group(1) == ideogram_nb.__version__
