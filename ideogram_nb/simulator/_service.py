@@ -179,10 +179,15 @@ class Service:
             return _json_reply(429, {"error": "Too many requests", "reject_reason": "inflight_limit",
                                      "max_inflight_requests": self.inflight_limit})  # fmt: skip
         try:
-            if self.latency:
-                time.sleep(self.latency)
+            # `latency` is the whole service time of a call, as a client sees it: the time
+            # spent drawing the images counts towards it (the real service's work is inside
+            # its latency too), so only the rest is slept.
+            started = time.monotonic()
             expired = fault is not None and fault.kind == _faults.EXPIRED_URLS
             answer = self._answer(job, base_url, expired=expired)
+            remaining = self.latency - (time.monotonic() - started)
+            if remaining > 0:
+                time.sleep(remaining)
         finally:
             self._release(slots)
         body = json.dumps(answer).encode()

@@ -20,8 +20,8 @@ from ._service import Service, SimRequest, SimulatorStats
 class SimulatorTransport(httpx.BaseTransport):
     """The simulated service behind an `httpx.Client(transport=...)`.
 
-    `latency` seconds per POST; `faults` to inject; `seed` varies the images of requests
-    that send no seed (same seed, same bytes); `inflight_limit` answers 429 past that many
+    `latency` seconds per POST, drawing included (so at least the drawing time); `faults` to
+    inject; `seed` varies the images of requests that send no seed (same seed, same bytes); `inflight_limit` answers 429 past that many
     images in flight; `clock` (unix seconds) decides when image URLs expire. Thread-safe.
 
     Faults without an answer are raised as httpx would: `timeout` → `httpx.ReadTimeout` at

@@ -178,3 +178,21 @@ def test_a_call_larger_than_the_limit_runs_when_it_is_alone(kit):
 
     assert response.status_code == 200
     assert len(response.json()["data"]) == 3
+
+
+def test_a_call_takes_at_least_its_latency():
+    """`latency` is the service time: drawing counts towards it, and the rest is slept."""
+    import time as _time
+
+    import httpx
+
+    from ideogram_nb.simulator import SimulatorTransport
+
+    sim = SimulatorTransport(latency=0.3)
+    with httpx.Client(transport=sim, base_url="http://simulator.invalid") as http:
+        start = _time.monotonic()
+        reply = http.post("/v1/ideogram-v3/generate", headers={"Api-Key": "k"},
+                          files={"prompt": (None, "x"), "num_images": (None, "4")})  # fmt: skip
+        took = _time.monotonic() - start
+    assert reply.status_code == 200 and len(reply.json()["data"]) == 4
+    assert took >= 0.3  # never faster than the latency asked for
