@@ -21,8 +21,9 @@ class SimulatorTransport(httpx.BaseTransport):
     """The simulated service behind an `httpx.Client(transport=...)`.
 
     `latency` seconds per POST, drawing included (so at least the drawing time); `faults` to
-    inject; `seed` varies the images of requests that send no seed (same seed, same bytes); `inflight_limit` answers 429 past that many
-    images in flight; `clock` (unix seconds) decides when image URLs expire. Thread-safe.
+    inject; `seed` varies the images of requests that send no seed (same seed, same bytes);
+    `inflight_limit` answers 429 past that many images in flight; `clock` (unix seconds)
+    decides when image URLs expire. Thread-safe.
 
     Faults without an answer are raised as httpx would: `timeout` → `httpx.ReadTimeout` at
     once (no waiting in-process), `drop` → `httpx.RemoteProtocolError`.
