@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from ideogram_nb import _metadata
 from ideogram_nb._metadata import (
     embed_metadata,
     parameters_text,

@@ -152,7 +152,6 @@ def test_no_box_in_the_studio_carries_a_tooltip(client):
     """ipywidgets 8.1's front end never draws a Box that has a tooltip (ipywidgets#3860):
     found in the browser tests, guarded here headless over every widget the Studio builds."""
     studio = Studio(client)
-    studio.forms["edit"].fields["image"].value  # the mask painter field is built too
     boxes: list[str] = []
     seen: set[int] = set()
 
