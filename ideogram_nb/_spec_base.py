@@ -89,25 +89,14 @@ class Text(param.String):
         super().__set__(obj, "" if val is None else val)
 
 
-class ImageParam(param.Parameter):
-    """One image input, stored as an `ImageInput`; converts (and checks) on assignment."""
+class ConvertedParam(param.Parameter):
+    """An optional field that normalises (and checks) a value when it is assigned.
 
-    __slots__ = ["mask"]
-    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True, "mask": False}
-
-    def __init__(self, default: Any = None, *, mask: bool = False, **params: Any) -> None:
-        super().__init__(default=default, allow_None=True, **params)
-        self.mask = mask
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        if val is not None:
-            val = to_image_input(val, field=self.name or "image", mask=self.mask)
-        super().__set__(obj, val)
-
-
-class ImageListParam(param.Parameter):
-    """Several image inputs, stored as a tuple of `ImageInput` (an empty list means None)."""
+    Why one base: images, image lists, style codes and colour palettes all store a canonical
+    form and must refuse a bad value at once, naming the field; None always means "not sent".
+    Subclasses implement `convert(value)` for non-None values and raise ValueError (or
+    `ImageInputError`) with the field's name.
+    """
 
     __slots__: list[str] = []
     _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
@@ -115,13 +104,37 @@ class ImageListParam(param.Parameter):
     def __init__(self, default: Any = None, **params: Any) -> None:
         super().__init__(default=default, allow_None=True, **params)
 
+    def convert(self, value: Any) -> Any:
+        return value
+
     @instance_descriptor
     def __set__(self, obj: Any, val: Any) -> None:
-        if val is not None:
-            items = list(val) if isinstance(val, (list, tuple)) else [val]
-            name = self.name or "images"
-            val = tuple(to_image_input(v, field=f"{name}[{i}]") for i, v in enumerate(items)) or None
-        super().__set__(obj, val)
+        super().__set__(obj, None if val is None else self.convert(val))
+
+
+class ImageParam(ConvertedParam):
+    """One image input, stored as an `ImageInput`; converts (and checks) on assignment."""
+
+    __slots__ = ["mask"]
+    _slot_defaults = {**ConvertedParam._slot_defaults, "mask": False}
+
+    def __init__(self, default: Any = None, *, mask: bool = False, **params: Any) -> None:
+        super().__init__(default=default, **params)
+        self.mask = mask
+
+    def convert(self, value: Any) -> Any:
+        return to_image_input(value, field=self.name or "image", mask=self.mask)
+
+
+class ImageListParam(ConvertedParam):
+    """Several image inputs, stored as a tuple of `ImageInput` (an empty list means None)."""
+
+    __slots__: list[str] = []
+
+    def convert(self, value: Any) -> Any:
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        name = self.name or "images"
+        return tuple(to_image_input(v, field=f"{name}[{i}]") for i, v in enumerate(items)) or None
 
 
 # --- shared field declarations (each call makes a new Parameter: params cannot be shared) ---

@@ -17,13 +17,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import param
-from param.parameterized import instance_descriptor
 
 from . import _api
 from ._errors import Problem
 from ._spec_base import (
     Choice,
+    ConvertedParam,
     Spec,
     image_field,
     magic_prompt_field,
@@ -36,40 +35,28 @@ from ._spec_base import (
 )
 
 
-class StyleCodesParam(param.Parameter):
+class StyleCodesParam(ConvertedParam):
     """A list of 8-hex-digit style codes, stored as a tuple (a single code is accepted too)."""
 
     __slots__: list[str] = []
-    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
 
-    def __init__(self, default: Any = None, **params: Any) -> None:
-        super().__init__(default=default, allow_None=True, **params)
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        if val is not None:
-            items = [val] if isinstance(val, str) else val
-            if not isinstance(items, (list, tuple)):
-                raise ValueError(f"{self.name}: must be a list of 8-hex-digit codes, not {type(val).__name__}")
-            for code in items:
-                if not isinstance(code, str) or not re.match(_api.STYLE_CODE_PATTERN, code):
-                    raise ValueError(f"{self.name}: {code!r} is not a style code (8 hex digits, e.g. 'A1B2C3D4')")
-            val = tuple(items) or None
-        super().__set__(obj, val)
+    def convert(self, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise ValueError(f"{self.name}: must be a list of 8-hex-digit codes, not {type(value).__name__}")
+        for code in items:
+            if not isinstance(code, str) or not re.match(_api.STYLE_CODE_PATTERN, code):
+                raise ValueError(f"{self.name}: {code!r} is not a style code (8 hex digits, e.g. 'A1B2C3D4')")
+        return tuple(items) or None
 
 
-class ColorPaletteParam(param.Parameter):
+class ColorPaletteParam(ConvertedParam):
     """A preset name, or 1–8 hex colours with optional weights (see `normalize_color_palette`)."""
 
     __slots__: list[str] = []
-    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
 
-    def __init__(self, default: Any = None, **params: Any) -> None:
-        super().__init__(default=default, allow_None=True, **params)
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        super().__set__(obj, normalize_color_palette(val, field=self.name or "color_palette"))
+    def convert(self, value: Any) -> Any:
+        return normalize_color_palette(value, field=self.name or "color_palette")
 
 
 ColorPalette = str | tuple[str, ...] | tuple[dict[str, Any], ...]
