@@ -40,9 +40,9 @@ import httpx
 
 import ideogram_nb as ig
 from ideogram_nb._config import USER_AGENT
-from ideogram_nb._metadata import embed_metadata
-from ideogram_nb._store import ImageStore
-from ideogram_nb._wire import build_request, request_hash
+from ideogram_nb._history._metadata import embed_metadata
+from ideogram_nb._history._store import ImageStore
+from ideogram_nb._specs._wire import build_request, request_hash
 from ideogram_nb.simulator._server import _Handler
 
 GOAL_RATIO = 1.10
@@ -134,12 +134,12 @@ PROFILE_PARTS: list[tuple[str, str, str]] = [
     ("HTTP POST (httpx)", "ideogram_nb/_client.py", "_send"),
     ("  Api-Key auth flow (httpx.Auth)", "ideogram_nb/_client.py", "auth_flow"),
     ("image GET + store (total)", "ideogram_nb/_client.py", "_download"),
-    ("  embed PNG metadata", "ideogram_nb/_metadata.py", "embed_metadata"),
-    ("  write image file (+fsync)", "ideogram_nb/_store.py", "write_atomic"),
-    ("history.record (SQLite)", "ideogram_nb/_history.py", "record"),
-    ("spec.validate", "ideogram_nb/_spec_base.py", "validate"),
-    ("request_hash", "ideogram_nb/_wire.py", "request_hash"),
-    ("spec.to_dict", "ideogram_nb/_spec_base.py", "to_dict"),
+    ("  embed PNG metadata", "ideogram_nb/_history/_metadata.py", "embed_metadata"),
+    ("  write image file (+fsync)", "ideogram_nb/_history/_store.py", "write_atomic"),
+    ("history.record (SQLite)", "ideogram_nb/_history/_database.py", "record"),
+    ("spec.validate", "ideogram_nb/_specs/_base.py", "validate"),
+    ("request_hash", "ideogram_nb/_specs/_wire.py", "request_hash"),
+    ("spec.to_dict", "ideogram_nb/_specs/_base.py", "to_dict"),
     ("os.fsync", "~", "<built-in method posix.fsync>"),
 ]
 

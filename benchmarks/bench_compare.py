@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import ideogram_nb as ig
-from ideogram_nb._compare import compare
+from ideogram_nb._compare._comparison import compare
 from ideogram_nb.simulator import SimulatorTransport
 
 LATENCY_S = 0.5

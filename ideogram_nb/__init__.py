@@ -7,9 +7,9 @@ built-in offline simulator. This module never imports ipywidgets or ipycanvas.
 """
 
 
-from ._axes import PromptSR
+from ._compare._axes import PromptSR
 from ._client import Client
-from ._compare import Comparison, compare
+from ._compare._comparison import Comparison, compare
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -29,15 +29,16 @@ from ._errors import (
     SpecError,
     UnprocessableError,
 )
-from ._history import History, RunRecord
+from ._history._database import History, RunRecord
 from ._images import ImageInput
 from ._mask import Mask
-from ._metadata import read_metadata, spec_from_image
+from ._history._metadata import read_metadata, spec_from_image
 from ._results import ImageResult, Result
-from ._spec_base import Spec, spec_from_dict
-from ._specs_legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
-from ._specs_v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
-from ._store import ImageStore
+from ._specs._base import Spec
+from ._specs._registry import spec_from_dict
+from ._specs._legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
+from ._specs._v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
+from ._history._store import ImageStore
 from ._version import __version__
 
 

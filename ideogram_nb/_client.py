@@ -37,14 +37,14 @@ from ._errors import (
     error_message_from_body,
     status_error_class,
 )
-from ._history import History, RunRecord
+from ._history._database import History, RunRecord
 from ._progress import Progress
 from ._providers import Route, Secret, resolve_route, show_offline_notice
 from ._results import ImageResult, Result
 from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ._slots import ImageSlots
-from ._spec_base import Spec
-from ._wire import WireRequest, build_request, request_hash
+from ._specs._base import Spec
+from ._specs._wire import WireRequest, build_request, request_hash
 
 
 def _now_iso() -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import Image
 
-    from ._spec_base import Spec
+    from ._specs._base import Spec
 
 
 @dataclass(frozen=True)

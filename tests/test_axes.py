@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ideogram_nb as ig
-from ideogram_nb._axes import Axis, PromptSR, format_value, make_axis, parse_csv, parse_range
+from ideogram_nb._compare._axes import Axis, PromptSR, format_value, make_axis, parse_csv, parse_range
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 import ideogram_nb as ig
-from ideogram_nb._compare import COMPARE_CHUNK, Comparison, ComparisonError, compare
-from ideogram_nb._axes import PromptSR
-from ideogram_nb._contact_sheet import read_png_text
+from ideogram_nb._compare._comparison import COMPARE_CHUNK, Comparison, ComparisonError, compare
+from ideogram_nb._compare._axes import PromptSR
+from ideogram_nb._compare._contact_sheet import read_png_text
 from ideogram_nb.simulator import Faults, SimulatorTransport
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from ideogram_nb._contact_sheet import (
+from ideogram_nb._compare._contact_sheet import (
     FAILED_FILL,
     MIN_CAPTION_PX,
     MIN_FONT_PX,

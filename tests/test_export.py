@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 import ideogram_nb as ig
-from ideogram_nb import _export
-from ideogram_nb._wire import request_hash
+from ideogram_nb._history import _export
+from ideogram_nb._specs._wire import request_hash
 from ideogram_nb.simulator import SimulatorTransport
 
 

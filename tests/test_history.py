@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ideogram_nb import _history
+from ideogram_nb._history import _database as _history
 from ideogram_nb._config import HISTORY_DB_NAME
-from ideogram_nb._history import MIGRATIONS, History, RunRecord, new_run_id
+from ideogram_nb._history._database import MIGRATIONS, History, RunRecord, new_run_id
 
 _PKG_PARENT = str(Path(_history.__file__).resolve().parent.parent)  # works for namespace installs too
 _SUBPROCESS_TIMEOUT_S = 120  # a hang guard, not a speed check
@@ -299,7 +299,7 @@ def test_newer_schema_is_refused(tmp_path):
 _CRASH_SCRIPT = """
     import io, sys, time
     from PIL import Image
-    from ideogram_nb._history import History, RunRecord
+    from ideogram_nb._history._database import History, RunRecord
 
     def png(i):
         out = io.BytesIO()
@@ -381,7 +381,7 @@ def test_threads_write_concurrently(tmp_path):
 _WRITER_SCRIPT = """
     import io, sys
     from PIL import Image
-    from ideogram_nb._history import History, RunRecord
+    from ideogram_nb._history._database import History, RunRecord
 
     folder, proc = sys.argv[1], int(sys.argv[2])
     h = History(folder)
@@ -417,9 +417,9 @@ def test_processes_write_concurrently_to_a_fresh_history(tmp_path):
 
 # --- the seam with specs -------------------------------------------------------------------
 def test_specs_with_image_refs_rebuild_through_the_history_store(tmp_path):
-    base = pytest.importorskip("ideogram_nb._spec_base")
-    v3 = pytest.importorskip("ideogram_nb._specs_v3")
-    from ideogram_nb._metadata import spec_from_image
+    from ideogram_nb._specs import _registry as base
+    from ideogram_nb._specs import _v3 as v3
+    from ideogram_nb._history._metadata import spec_from_image
 
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 200, 30)).save(out, format="PNG")

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from ideogram_nb._metadata import (
+from ideogram_nb._history._metadata import (
     embed_metadata,
     parameters_text,
     parse_parameters,
@@ -244,8 +244,8 @@ def test_toolkit_version_needs_no_installed_metadata(monkeypatch):
 
 
 def test_spec_from_image_rebuilds_the_spec_with_the_image_seed(tmp_path):
-    base = pytest.importorskip("ideogram_nb._spec_base")
-    v3 = pytest.importorskip("ideogram_nb._specs_v3")
+    from ideogram_nb._specs import _base as base
+    from ideogram_nb._specs import _v3 as v3
     spec = v3.Generate(prompt="a lighthouse at dusk", num_images=4, rendering_speed="TURBO")
     meta = {"endpoint": "generate", "spec": spec.to_dict(), "seed": 777, "resolution": "1024x1024",
             "prompt": "a lighthouse at dusk", "provider": "offline"}  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import ideogram_nb as ig
-from ideogram_nb._pricing import estimate_cost, is_cost_known, unit_price
+from ideogram_nb._specs._pricing import estimate_cost, is_cost_known, unit_price
 
 V3_CLASSES = [ig.Generate, ig.Remix, ig.Edit, ig.Reframe, ig.ReplaceBackground]
 V3_PRICES = {"TURBO": 0.03, "DEFAULT": 0.06, "QUALITY": 0.09, "FLASH": 0.03}

@@ -20,16 +20,16 @@ import ideogram_nb as ig
 from ideogram_nb import ImageInputError, SpecError, spec_from_dict
 from ideogram_nb._api import ROUTES
 from ideogram_nb._images import register_image_resolver, to_image_input, unregister_image_resolver
-from ideogram_nb._spec_base import (
-    SPEC_CLASSES,
+from ideogram_nb._specs._registry import SPEC_CLASSES
+from ideogram_nb._specs._base import (
     Choice,
     ImageListParam,
     ImageParam,
     Int,
     Text,
 )
-from ideogram_nb._specs_v3 import ColorPaletteParam, StyleCodesParam
-from ideogram_nb._wire import request_hash
+from ideogram_nb._specs._v3 import ColorPaletteParam, StyleCodesParam
+from ideogram_nb._specs._wire import request_hash
 
 ALL = [ig.Generate, ig.Remix, ig.Edit, ig.Reframe, ig.ReplaceBackground,
        ig.LegacyGenerate, ig.LegacyRemix, ig.LegacyEdit, ig.Upscale, ig.Describe]  # fmt: skip

@@ -10,7 +10,7 @@ from PIL import Image
 import ideogram_nb as ig
 from ideogram_nb import ImageInput, SpecError
 from ideogram_nb._images import to_image_input
-from ideogram_nb._spec_base import ADVANCED_PRECEDENCE
+from ideogram_nb._specs._base import ADVANCED_PRECEDENCE
 
 
 def png(w: int, h: int) -> ImageInput:

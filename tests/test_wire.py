@@ -12,7 +12,7 @@ from PIL import Image
 import ideogram_nb as ig
 from ideogram_nb import ImageInput, SpecError
 from ideogram_nb._images import to_image_input
-from ideogram_nb._wire import WireRequest, build_request, request_hash
+from ideogram_nb._specs._wire import WireRequest, build_request, request_hash
 
 
 def png(w: int, h: int, color: object = (10, 200, 90)) -> ImageInput:

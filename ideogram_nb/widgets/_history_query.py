@@ -16,7 +16,7 @@ from typing import Any
 
 import ideogram_nb as ig
 
-from .._history import STATUSES
+from .._history._database import STATUSES
 
 __all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints", "image_result", "result_from_record"]
 

@@ -356,7 +356,7 @@ def _register_image_params() -> None:
     """The spec layer's own image parameter types (imported here, not at the top: the form
     must still build for plain `param.Parameterized` classes)."""
     try:
-        from .._spec_base import ImageListParam, ImageParam
+        from .._specs._base import ImageListParam, ImageParam
     except ImportError:  # pragma: no cover - the spec layer is part of the package
         return
     WIDGET_FACTORIES.setdefault(ImageParam, image_field)

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 import ideogram_nb as ig
-from ideogram_nb._metadata import save_with_metadata
+from ideogram_nb._history._metadata import save_with_metadata
 from ideogram_nb.simulator import Faults, SimulatorTransport
 
 #: A distinctive middle part: a partial echo (`sk-LEAK…never`) must not get through either.

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 import ideogram_nb as ig
-from ideogram_nb._wire import request_hash
+from ideogram_nb._specs._wire import request_hash
 from ideogram_nb.simulator import SimulatorTransport
 
 N_SPECS = 20

@@ -36,9 +36,9 @@ from PIL import Image
 import ideogram_nb as ig
 from ideogram_nb import _api
 from ideogram_nb._config import MAX_IMAGE_BYTES
-from ideogram_nb._spec_base import ImageListParam, ImageParam
-from ideogram_nb._specs_v3 import ColorPaletteParam, StyleCodesParam
-from ideogram_nb._wire import request_hash
+from ideogram_nb._specs._base import ImageListParam, ImageParam
+from ideogram_nb._specs._v3 import ColorPaletteParam, StyleCodesParam
+from ideogram_nb._specs._wire import request_hash
 from ideogram_nb.simulator import SimulatorTransport
 
 SPECS: list[type[ig.Spec]] = [

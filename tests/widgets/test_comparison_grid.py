@@ -6,8 +6,8 @@ import ipywidgets as W
 import pytest
 
 import ideogram_nb as ig
-from ideogram_nb._axes import PromptSR
-from ideogram_nb._compare import compare
+from ideogram_nb._compare._axes import PromptSR
+from ideogram_nb._compare._comparison import compare
 from ideogram_nb.simulator import Faults, SimulatorTransport
 from ideogram_nb.widgets._comparison_grid import ComparePanel, ComparisonGrid
 

@@ -27,14 +27,12 @@ from typing import Any, ClassVar, TypeVar
 import param
 from param.parameterized import instance_descriptor
 
-from . import _api
-from ._config import MAX_STYLE_REFERENCE_TOTAL_BYTES
-from ._errors import ImageInputError, Problem, SpecError
-from ._images import ImageInput, mask_rule_violations, to_image_input
+from .. import _api
+from .._config import MAX_STYLE_REFERENCE_TOTAL_BYTES
+from .._errors import ImageInputError, Problem, SpecError
+from .._images import ImageInput, mask_rule_violations, to_image_input
 from ._pricing import estimate_cost as _estimate_cost
 
-#: endpoint id (a key of `_api.ROUTES`) → its Spec class; filled as classes are defined.
-SPEC_CLASSES: dict[str, type[Spec]] = {}
 
 #: Fields at or above this precedence are folded into an "Advanced" section by forms.
 ADVANCED_PRECEDENCE = 10
@@ -197,14 +195,6 @@ class Spec(param.Parameterized):
     may_be_ignored: ClassVar[tuple[str, ...]] = ()
     #: Extra words for a field's rule in error messages (why the allowed values are so).
     rule_notes: ClassVar[dict[str, str]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        endpoint = cls.__dict__.get("endpoint")
-        if endpoint:
-            if endpoint not in _api.ROUTES:
-                raise TypeError(f"{cls.__name__}.endpoint {endpoint!r} is not a key of _api.ROUTES")
-            SPEC_CLASSES[endpoint] = cls
 
     def __init__(self, **params: Any) -> None:
         name = params.pop("name", None)
@@ -391,19 +381,3 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _json_value(v) for k, v in value.items()}
     return value
-
-
-def spec_from_dict(data: Mapping[str, Any]) -> Spec:
-    """Rebuild a spec from `to_dict()` output; `SpecError` for unknown endpoints or fields."""
-    from . import _specs_legacy, _specs_v3  # noqa: F401  (defining them fills SPEC_CLASSES)
-
-    if not isinstance(data, Mapping):
-        raise SpecError([Problem("endpoint", data, "a spec dict is a mapping with an 'endpoint' key")])
-    endpoint = data.get("endpoint")
-    cls = SPEC_CLASSES.get(endpoint) if isinstance(endpoint, str) else None
-    if cls is None:
-        raise SpecError([Problem("endpoint", endpoint, f"unknown endpoint; one of {', '.join(SPEC_CLASSES)}")])
-    fields = {k: v for k, v in data.items() if k != "endpoint"}
-    if "name" in fields:
-        raise SpecError([Problem("name", fields["name"], f"not a field of {cls.__name__}")], spec_name=cls.__name__)
-    return cls(**fields)

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
-from . import _api
-from ._errors import Problem
-from ._spec_base import (
+from .. import _api
+from .._errors import Problem
+from ._base import (
     Choice,
     ConvertedParam,
     Spec,

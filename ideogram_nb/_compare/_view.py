@@ -33,9 +33,9 @@ from ._contact_sheet import (
 )
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._compare import Cell
-    from ._results import ImageResult
+    from .._client import Client
+    from ._comparison import Cell
+    from .._results import ImageResult
 
 #: PNG text chunk of a contact sheet holding the axis set-up (base spec, axes, seeds).
 COMPARE_CHUNK = "compare"

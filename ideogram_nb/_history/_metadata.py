@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from ._api import LEGACY_DEFAULT_MODEL
-from ._version import __version__
+from .._api import LEGACY_DEFAULT_MODEL
+from .._version import __version__
 
 if TYPE_CHECKING:
-    from ._spec_base import Spec
+    from .._specs._base import Spec
 
 #: PNG text chunk holding the JSON record (also the key looked up in JPEG/WebP).
 META_KEY = "ideogram_nb"
@@ -59,7 +59,7 @@ def _with_version(meta: dict[str, Any]) -> dict[str, Any]:
 def _spec_default(endpoint: str, name: str) -> object:
     """A field's default for this endpoint: `to_dict()` leaves defaults out."""
     try:
-        from ._spec_base import SPEC_CLASSES
+        from .._specs._registry import SPEC_CLASSES
     except ImportError:
         return None
     cls = SPEC_CLASSES.get(endpoint)
@@ -375,7 +375,7 @@ def spec_from_image(path: str | Path | bytes | object) -> Spec:
             "this image has only A1111-style 'parameters', not an ideogram_nb record: "
             "it cannot be rebuilt into a spec (read_metadata() shows what it has)"
         )
-    from ._spec_base import spec_from_dict
+    from .._specs._registry import spec_from_dict
 
     d = dict(spec)
     d.setdefault("endpoint", meta.get("endpoint"))

@@ -22,17 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._api import SEED_MAX
+from .._api import SEED_MAX
 from ._axes import Axis, format_value, make_axis
-from ._compare_view import COMPARE_CHUNK, ComparisonViews
+from ._view import COMPARE_CHUNK, ComparisonViews
 from ._contact_sheet import read_png_text
-from ._errors import BudgetError, ComparisonError, ImageInputError, Problem, SpecError
-from ._progress import Progress
-from ._spec_base import Spec, spec_from_dict
+from .._errors import BudgetError, ComparisonError, ImageInputError, Problem, SpecError
+from .._progress import Progress
+from .._specs._base import Spec
+from .._specs._registry import spec_from_dict
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._results import ImageResult, Result
+    from .._client import Client
+    from .._results import ImageResult, Result
 
 LABEL_PREFIX = "compare:"
 AXIS_NAMES = ("x", "y", "page")
@@ -232,7 +233,7 @@ class Comparison(ComparisonViews):
 
     def _client(self) -> Client:
         if self.client is None:
-            from ._client import Client
+            from .._client import Client
 
             self.client = Client()
         return self.client

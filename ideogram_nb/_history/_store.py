@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image
 
-from ._config import (
+from .._config import (
     EXPORT_THUMBNAIL_JPEG_QUALITY,
     EXPORT_THUMBNAIL_PX,
     IMAGES_DIRNAME,
@@ -256,7 +256,7 @@ def register_store(store: ImageStore) -> None:
         if _resolver_registered:
             return
         try:
-            from ._images import register_image_resolver
+            from .._images import register_image_resolver
         except ImportError:  # the specs' image module is not there (yet): nothing to hook
             return
         register_image_resolver(resolve_from_open_stores)

@@ -15,12 +15,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._api import ROUTES
-from ._errors import SpecError
-from ._images import ImageInput
+from .._api import ROUTES
+from .._errors import SpecError
+from .._images import ImageInput
 
 if TYPE_CHECKING:
-    from ._spec_base import Spec
+    from ._base import Spec
 
 FilePart = tuple[str, tuple[str, bytes, str]]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _api
+from .. import _api
 
 if TYPE_CHECKING:
-    from ._spec_base import Spec
+    from ._base import Spec
 
 
 def _model(spec: Spec) -> str:

@@ -35,15 +35,15 @@ import nbformat
 from nbformat import v4
 from PIL import Image
 
-from . import _specs_legacy, _specs_v3  # noqa: F401  (defining them fills SPEC_CLASSES)
-from ._config import EXPORT_THUMBNAIL_PX
-from ._history import RunRecord
+from .._config import EXPORT_THUMBNAIL_PX
+from ._database import RunRecord
 from ._metadata import META_KEY, read_metadata, toolkit_version
-from ._spec_base import SPEC_CLASSES, ImageListParam, ImageParam
+from .._specs._base import ImageListParam, ImageParam
+from .._specs._registry import SPEC_CLASSES
 from ._store import ImageStore, normalize_sha, write_atomic
 
 if TYPE_CHECKING:
-    from ._history import History
+    from ._database import History
 
 #: Code lines longer than this put one field per line.
 MAX_LINE = 88

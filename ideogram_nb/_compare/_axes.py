@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import param
 
-from ._errors import Problem, SpecError
+from .._errors import Problem, SpecError
 
 if TYPE_CHECKING:
-    from ._spec_base import Spec
+    from .._specs._base import Spec
 
 #: A typo like `1-1000000` should fail with a message, not plan a million calls.
 MAX_AXIS_VALUES = 1000

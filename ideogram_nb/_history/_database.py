@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._config import HISTORY_DB_NAME, IMAGES_DIRNAME, SQLITE_BUSY_TIMEOUT_MS, home_dir
+from .._config import HISTORY_DB_NAME, IMAGES_DIRNAME, SQLITE_BUSY_TIMEOUT_MS, home_dir
 from ._store import ImageStore, register_store
 
 STATUSES = ("ok", "error")

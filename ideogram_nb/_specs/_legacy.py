@@ -13,9 +13,9 @@ Decisions:
 
 from __future__ import annotations
 
-from . import _api
-from ._errors import Problem
-from ._spec_base import (
+from .. import _api
+from .._errors import Problem
+from ._base import (
     Choice,
     Spec,
     Text,
@@ -27,7 +27,7 @@ from ._spec_base import (
     seed_field,
     weight_field,
 )
-from ._specs_v3 import ColorPaletteParam, color_palette_field
+from ._v3 import ColorPaletteParam, color_palette_field
 
 
 def _model(models: tuple[str, ...] = _api.LEGACY_MODELS) -> Choice:

@@ -1,0 +1,2 @@
+"""Specs: one declarative `param.Parameterized` class per endpoint, their validation,
+pricing and wire encoding (`_base` → `_v3`/`_legacy` → `_registry`; `_pricing`, `_wire`)."""
