@@ -1,13 +1,16 @@
 # Two commands for a new user on a fresh machine; each sets itself up first.
 #   make demo   open the quickstart in JupyterLab on the offline simulator (no key needed)
 #   make test   run the whole test suite (unit, notebooks, reliability, browser)
+# For developers:
+#   make test-fast  the inner loop: everything but the browser tests and notebooks
+#   make lint       ruff (lint + format check) and mypy, as CI runs them
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: demo test bench simulator clean
+.PHONY: demo test test-fast lint bench simulator clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +23,14 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest --nbval-lax tests notebooks
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not browser" tests
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check ideogram_nb tests benchmarks tools
+	$(PY) -m ruff format --check ideogram_nb tests benchmarks tools
+	$(PY) -m mypy
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py

@@ -135,7 +135,7 @@ PROFILE_PARTS: list[tuple[str, str, str]] = [
     ("  Api-Key auth flow (httpx.Auth)", "ideogram_nb/_client.py", "auth_flow"),
     ("image GET + store (total)", "ideogram_nb/_client.py", "_download"),
     ("  embed PNG metadata", "ideogram_nb/_history/_metadata.py", "embed_metadata"),
-    ("  write image file (+fsync)", "ideogram_nb/_history/_store.py", "write_atomic"),
+    ("  write image file (+fsync)", "ideogram_nb/_history/_files.py", "write_atomic"),
     ("history.record (SQLite)", "ideogram_nb/_history/_database.py", "record"),
     ("spec.validate", "ideogram_nb/_specs/_base.py", "validate"),
     ("request_hash", "ideogram_nb/_specs/_wire.py", "request_hash"),

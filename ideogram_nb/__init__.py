@@ -7,8 +7,8 @@ built-in offline simulator. This module never imports ipywidgets or ipycanvas.
 """
 
 
-from ._compare._axes import PromptSR
 from ._client import Client
+from ._compare._axes import PromptSR
 from ._compare._comparison import Comparison, compare
 from ._errors import (
     APIConnectionError,
@@ -22,25 +22,30 @@ from ._errors import (
     ComparisonError,
     IdeogramError,
     ImageInputError,
+    MissingKeyError,
+    OutcomeUnknownConnectionError,
+    OutcomeUnknownError,
+    OutcomeUnknownServerError,
+    OutcomeUnknownTimeoutError,
     Problem,
     RateLimitError,
+    RedirectRefusedError,
     ReplayMiss,
     ServerError,
     SpecError,
     UnprocessableError,
 )
 from ._history._database import History, RunRecord
-from ._images import ImageInput
-from ._mask import Mask
 from ._history._metadata import read_metadata, spec_from_image
+from ._history._store import ImageStore
+from ._images import ImageInput, open_image
+from ._mask import Mask
 from ._results import ImageResult, Result
 from ._specs._base import Spec
-from ._specs._registry import spec_from_dict
 from ._specs._legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
+from ._specs._registry import spec_from_dict
 from ._specs._v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
-from ._history._store import ImageStore
 from ._version import __version__
-
 
 __all__ = [
     "APIConnectionError",
@@ -67,9 +72,15 @@ __all__ = [
     "LegacyGenerate",
     "LegacyRemix",
     "Mask",
+    "MissingKeyError",
+    "OutcomeUnknownConnectionError",
+    "OutcomeUnknownError",
+    "OutcomeUnknownServerError",
+    "OutcomeUnknownTimeoutError",
     "Problem",
     "PromptSR",
     "RateLimitError",
+    "RedirectRefusedError",
     "Reframe",
     "Remix",
     "ReplaceBackground",
@@ -83,6 +94,7 @@ __all__ = [
     "Upscale",
     "__version__",
     "compare",
+    "open_image",
     "read_metadata",
     "spec_from_dict",
     "spec_from_image",

@@ -37,8 +37,14 @@ V3_RESOLUTIONS: tuple[str, ...] = tuple(
 #: The seed's speeds first; FLASH is Ideogram's later addition (priced like TURBO).
 V3_RENDERING_SPEEDS: tuple[str, ...] = ("TURBO", "DEFAULT", "QUALITY", "FLASH")
 MAGIC_PROMPT_OPTIONS: tuple[str, ...] = ("AUTO", "ON", "OFF")
-#: Seed list, then Ideogram's later additions.
-V3_STYLE_TYPES: tuple[str, ...] = ("AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED")
+#: Seed list, then Ideogram's later additions (StyleTypeV3); CUSTOM goes with custom_model_uri.
+V3_STYLE_TYPES: tuple[str, ...] = ("AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED", "CUSTOM")
+#: `custom_model_uri`: "a custom model URI in the format model/<model_name>/version/<version_name>"
+#: (schema prose only: the schema itself has no pattern, so a mismatch is a warning).
+CUSTOM_MODEL_URI_PATTERN = r"\Amodel/[^/\s]+/version/[^/\s]+\Z"
+#: character_reference_images: "currently only supports 1 character reference image" (schema
+#: prose; no source allows more, so more is refused; "currently": one line to change).
+CHARACTER_REFERENCE_MAX_COUNT = 1
 V3_STYLE_PRESETS: tuple[str, ...] = tuple(
     """80S_ILLUSTRATION 90S_NOSTALGIA ABSTRACT_ORGANIC ANALOG_NOSTALGIA ART_BRUT ART_DECO
     ART_POSTER AURA AVANT_GARDE BAUHAUS BLUEPRINT BLURRY_MOTION BRIGHT_ART C4D_CARTOON
@@ -70,17 +76,35 @@ LEGACY_ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "ASPECT_3_4": (864, 1152), "ASPECT_16_9": (1280, 720), "ASPECT_9_16": (720, 1280),
     "ASPECT_16_10": (1280, 800), "ASPECT_10_16": (800, 1280),
 }  # fmt: skip
-#: Seed models first; V_3 is Ideogram's later addition to the legacy enum.
-LEGACY_MODELS: tuple[str, ...] = ("V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO", "V_3")
+#: Seed models first; V_3 (2025-03) and AUTO (2026-03) are Ideogram's later additions (ModelEnum).
+LEGACY_MODELS: tuple[str, ...] = ("V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO", "V_3", "AUTO")
 LEGACY_DEFAULT_MODEL = "V_2"
 LEGACY_EDIT_MODELS: tuple[str, ...] = ("V_2", "V_2_TURBO")
-LEGACY_STYLE_TYPES: tuple[str, ...] = ("AUTO", "GENERAL", "REALISTIC", "DESIGN", "RENDER_3D", "ANIME")
-#: style_type is "only for V_2 and above".
+#: Seed list, then Ideogram's later additions to StyleType (CUSTOM 2025-05, FICTION 2025-07,
+#: STYLIZED 2025-09).
+LEGACY_STYLE_TYPES: tuple[str, ...] = (
+    "AUTO", "GENERAL", "REALISTIC", "DESIGN", "RENDER_3D", "ANIME", "FICTION", "STYLIZED", "CUSTOM",
+)  # fmt: skip
+#: MagicPromptVersionEnum: optional on legacy generate/remix/upscale, "when magic prompt option
+#: is set to AUTO or ON".
+MAGIC_PROMPT_VERSIONS: tuple[str, ...] = tuple(["V_0"] + [f"V_0_{i}" for i in range(1, 9)])
+
+# Model-dependent legacy fields. Each `..._WITH_...` tuple lists the models a request may
+# carry the field with (the client and the simulator refuse the others: every source forbids
+# them); `..._DISPUTED` lists the models among those where the sources disagree, so
+# `validate()` warns instead of refusing.
+#: style_type: "only applicable for models V_2 and above and should not be specified for
+#: model versions V_1" (schema) = "never with V_1/V_1_TURBO" (seed).
 LEGACY_MODELS_WITHOUT_STYLE: tuple[str, ...] = ("V_1", "V_1_TURBO")
-#: negative_prompt "only for V_1, V_1_TURBO, V_2, V_2_TURBO".
-LEGACY_MODELS_WITH_NEGATIVE: tuple[str, ...] = ("V_1", "V_1_TURBO", "V_2", "V_2_TURBO")
-#: resolution "only for V_2-class models".
-LEGACY_MODELS_WITH_RESOLUTION: tuple[str, ...] = ("V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO")
+#: negative_prompt: "Only available for model versions V_1, V_1_TURBO, V_2 and V_2_TURBO"
+#: (schema prose, seed); but AiHubMix's own example sends it with V_3, and AUTO (newer than
+#: that prose) may pick one of those models.
+LEGACY_MODELS_WITH_NEGATIVE: tuple[str, ...] = ("V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_3", "AUTO")
+LEGACY_MODELS_WITH_NEGATIVE_DISPUTED: tuple[str, ...] = ("V_3", "AUTO")
+#: resolution: "For model_version for 2.0 only" (schema prose), "only for V_2-class models"
+#: (seed): whether 2a counts as 2.0 is read differently, and AUTO may pick a 2.0 model.
+LEGACY_MODELS_WITH_RESOLUTION: tuple[str, ...] = ("V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO", "AUTO")
+LEGACY_MODELS_WITH_RESOLUTION_DISPUTED: tuple[str, ...] = ("V_2A", "V_2A_TURBO", "AUTO")
 LEGACY_RESOLUTIONS: tuple[str, ...] = tuple(
     "RESOLUTION_" + r.replace("x", "_")
     for r in sorted(
@@ -101,12 +125,24 @@ V3_DEFAULT_ASPECT_RATIO = "1x1"
 LEGACY_DEFAULT_ASPECT_RATIO = "ASPECT_1_1"
 #: The spec history's `BALANCED` was the first name of today's `DEFAULT` (API_REFERENCE §2.1).
 V3_RENDERING_SPEED_ALIASES: dict[str, str] = {"BALANCED": "DEFAULT"}
-#: color_palette is "not for V_1, V_1_TURBO, V_2A, V_2A_TURBO" (API_REFERENCE §4.1, §8.10).
-LEGACY_MODELS_WITH_COLOR_PALETTE: tuple[str, ...] = ("V_2", "V_2_TURBO", "V_3")
+#: color_palette: "Not supported by V_1, V_1_TURBO, V_2A and V_2A_TURBO models" (schema prose;
+#: API_REFERENCE §4.1, §8.10): every other model may carry it.
+LEGACY_MODELS_WITH_COLOR_PALETTE: tuple[str, ...] = ("V_2", "V_2_TURBO", "V_3", "AUTO")
 COLOR_PALETTE_MAX_MEMBERS = 8
 COLOR_WEIGHT_MIN, COLOR_WEIGHT_MAX = 0.05, 1.0
-#: describe's optional model version (default V_3 upstream); CUSTOM needs a custom model.
-DESCRIBE_MODEL_VERSIONS: tuple[str, ...] = ("V_2", "V_3")
+#: describe's optional model version (DescribeModelVersion, default V_3 upstream).
+DESCRIBE_MODEL_VERSIONS: tuple[str, ...] = ("V_2", "V_3", "CUSTOM")
+
+# --- input sizes --------------------------------------------------------------------------
+#: Per-file limits larger than `_config.MAX_IMAGE_BYTES` (10 MB: the 2026-06 schema's prose for
+#: every image field, and the seed), by (endpoint, field): Ideogram's later v1 pages say
+#: "max size 25MB" for remix-v3's `image` and for inpaint-v3 (the successor of V3 edit, same
+#: `image`/`mask` fields). Between the two the sources disagree: a warning; above, a refusal.
+LARGER_IMAGE_LIMITS: dict[tuple[str, str], int] = {
+    ("remix", "image"): 25 * 1024 * 1024,
+    ("edit", "image"): 25 * 1024 * 1024,
+    ("edit", "mask"): 25 * 1024 * 1024,
+}
 
 # --- routes -----------------------------------------------------------------------------
 #: endpoint id → route after the provider's base URL.
@@ -125,9 +161,14 @@ ROUTES: dict[str, str] = {
 
 # --- prices (US $ per output image; upscale per call) [seed; matches Ideogram's table] ----
 V3_PRICE_PER_IMAGE: dict[str, float] = {"FLASH": 0.03, "TURBO": 0.03, "DEFAULT": 0.06, "QUALITY": 0.09}
+#: "3.0 + character reference" (Ideogram's pricing page, API_REFERENCE §7): generate, remix and
+#: edit with `character_reference_images` ("subject to the character reference pricing").
+#: FLASH is not in that table: priced like TURBO and flagged in `UNCONFIRMED`.
+V3_CHARACTER_PRICE_PER_IMAGE: dict[str, float] = {"FLASH": 0.10, "TURBO": 0.10, "DEFAULT": 0.15, "QUALITY": 0.20}
 LEGACY_PRICE_PER_IMAGE: dict[str, float] = {
     "V_2A": 0.04, "V_2A_TURBO": 0.025, "V_2": 0.08, "V_2_TURBO": 0.05, "V_1": 0.06, "V_1_TURBO": 0.02,
     "V_3": 0.06,  # priced like V3 DEFAULT: not in the seed's table
+    "AUTO": 0.08,  # the service picks the model: the dearest legacy price, so budgets hold
 }  # fmt: skip
 LEGACY_EDIT_PRICE_PER_IMAGE: dict[str, float] = {"V_2": 0.08, "V_2_TURBO": 0.05}
 UPSCALE_PRICE_PER_CALL = 0.06
@@ -140,7 +181,11 @@ UNCONFIRMED: dict[str, str] = {
     "LEGACY_ASPECT_SIZES": "no published mapping; simulator sizes only",
     "DESCRIBE_PRICE_PER_CALL": "no public price found; estimated as 0",
     "LEGACY_PRICE_PER_IMAGE['V_3']": "not in the seed; priced like V3 DEFAULT",
-    "mask rules (only B/W, >=10% edit, not all white)": "seed/AiHubMix only, not in Ideogram's schema",
+    "mask rules (>=10% edit, not all white)": "seed/AiHubMix only, not in Ideogram's schema",
+    "LEGACY_PRICE_PER_IMAGE['AUTO']": "not in any table; the dearest legacy price (V_2)",
+    "V3_CHARACTER_PRICE_PER_IMAGE['FLASH']": "the character table has no FLASH row; priced like TURBO",
+    "custom_model_uri price": "not published; estimated at the rendering speed's price",
+    "LARGER_IMAGE_LIMITS": "later v1 doc pages only; the 2026-06 schema says 10MB",
 }
 
 

@@ -95,7 +95,9 @@ def table_rows(records: Sequence[RunRecord]) -> list[list[str]]:
     rows = [["RUN ID", "WHEN (UTC)", "ENDPOINT", "PROVIDER", "STATUS", "IMAGES", "COST", "PROMPT / ERROR"]]
     for rec in records:
         text = rec.spec.get("prompt") or (rec.descriptions[0] if rec.descriptions else "")
-        if not rec.ok:
+        if rec.status == "unknown":  # sent, answer lost: say so first, the message is long
+            text = f"POSSIBLY BILLED, not re-sent: {rec.error_type or 'OutcomeUnknownError'}: {rec.error or ''}"
+        elif not rec.ok:
             text = f"{rec.error_type or 'error'}: {rec.error or ''}"
         rows.append([
             rec.run_id, _when(rec.created_at), rec.endpoint, rec.provider, rec.status,
@@ -130,9 +132,14 @@ def cmd_list(history: History, args: argparse.Namespace, out: TextIO) -> int:
         out.write(format_table(table_rows(records), width) + "\n")
     first = args.offset + 1 if records else 0
     shown = f"runs {first}–{args.offset + len(records)}" if records else "no runs"
+    unknown = ""
+    if totals.get("unknown"):
+        n = totals["unknown"]
+        runs = f"{n} outcome-unknown run{'' if n == 1 else 's'}"
+        unknown = f" (incl. ${totals['unknown_usd']:.2f} possibly billed by {runs})"
     out.write(
         f"{shown} of {totals['runs']} · {totals['images']} images · ${totals['cost_usd']:.2f} "
-        f"estimated · {history.path}\n"
+        f"estimated{unknown} · {history.path}\n"
     )
     return 0
 

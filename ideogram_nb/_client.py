@@ -4,6 +4,13 @@ Why this shape: the service is synchronous and slow (seconds per image) and coun
 *images*, so calls run on a bounded thread pool over one thread-safe `httpx.Client`, gated by
 an image-weighted semaphore. No asyncio in the public API: Jupyter already runs an event loop.
 Image URLs expire, so every image is downloaded before a call returns.
+
+Why so careful with sending again: Ideogram has no idempotency keys, so a POST sent twice may
+be made and billed twice. A POST is sent again automatically only when the service certainly
+did not act on it (`_retry.Verdict.RESEND`); after a possible acceptance the outcome is
+*unknown*, recorded as such and not sent again unless the user opted in (`resend_unknown`).
+The key goes only to the provider's own origin: redirects to anywhere else are refused.
+The rules and their sources: docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -12,8 +19,7 @@ import concurrent.futures as cf
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 import httpx
@@ -22,7 +28,9 @@ from ._config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_RESEND_UNKNOWN,
     DEFAULT_TIMEOUT_S,
+    MAX_API_REDIRECTS,
     MAX_DOWNLOAD_BYTES,
     PROVIDER_OFFLINE,
     PROVIDER_REPLAY,
@@ -33,33 +41,50 @@ from ._errors import (
     APIError,
     APIResponseError,
     APITimeoutError,
+    OutcomeUnknownError,
+    RedirectRefusedError,
     ReplayMiss,
     error_message_from_body,
+    outcome_unknown,
     status_error_class,
 )
 from ._history._database import History, RunRecord
 from ._progress import Progress
-from ._providers import Route, Secret, resolve_route, show_offline_notice
+from ._providers import Route, Secret, origin, resolve_route, same_origin, show_offline_notice
+from ._recorded import held_back, image_dict, now_iso, replayed, resumed
 from ._results import ImageResult, Result
-from ._retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ._retry import RetryPolicy, Verdict, classify_status, parse_retry_after
 from ._slots import ImageSlots
 from ._specs._base import Spec
 from ._specs._wire import WireRequest, build_request, request_hash
 
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+#: Transport failures before the request left whole: the service cannot have acted.
+#: Connect errors/timeouts and pool timeouts happen before a byte is sent; a proxy error
+#: before the tunnel exists; a write timeout/error means the last bytes of a body framed by
+#: Content-Length never left, so no complete request exists anywhere (httpcore even turns a
+#: write error into a read of any early answer, which is then classified as an answer).
+_NOT_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+    httpx.WriteTimeout, httpx.WriteError,
+)  # fmt: skip
+#: Failures that no second try can fix, and before anything was sent or acted on.
+_NEVER_SENT_FINAL: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 class _ApiKeyAuth(httpx.Auth):
     """Adds `Api-Key` as the request is sent, so the key never sits in our own frames'
-    locals (tracebacks that show locals: IPython `%xmode Verbose`, Sentry, rich)."""
+    locals (tracebacks that show locals: IPython `%xmode Verbose`, Sentry, rich).
 
-    def __init__(self, key: Secret | None) -> None:
+    Only to the provider's own origin (scheme, host, port): a request anywhere else goes out
+    without the key, whatever the caller did. Redirects are not followed under this auth
+    (the client follows same-origin 307/308 itself, each hop checked here again)."""
+
+    def __init__(self, key: Secret | None, base_url: str | None) -> None:
         self._key = key
+        self._origin = origin(base_url) if base_url else None
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        if self._key is not None:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._key is not None and self._origin is not None and origin(str(request.url)) == self._origin:
             request.headers["Api-Key"] = self._key.reveal()
         yield request
 
@@ -74,6 +99,8 @@ class _Attempt:
         self.attempts = 0
         self.http_status: int | None = None
         self.billed = False
+        #: Attempts that were sent and whose answer was lost: each may have been billed.
+        self.unknown = 0
 
 
 class Client:
@@ -81,6 +108,11 @@ class Client:
 
     >>> client = Client()                       # offline simulator when no key is set
     >>> result = client.run(Generate(prompt="a lighthouse at dusk", num_images=2))
+
+    `resend_unknown=True` opts in to sending a call again automatically after its outcome
+    became unknown (read timeout, connection lost mid-answer, 500/502/504): each such send
+    may be paid twice. The default protects money: such a call is recorded with status
+    "unknown" and raised as an `OutcomeUnknownError`.
     """
 
     def __init__(
@@ -94,6 +126,7 @@ class Client:
         concurrency: int = DEFAULT_CONCURRENCY,
         transport: httpx.BaseTransport | None = None,
         *,
+        resend_unknown: bool = DEFAULT_RESEND_UNKNOWN,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if concurrency < 1:
@@ -101,9 +134,10 @@ class Client:
         if max_retries < 0:
             raise ValueError(f"max_retries={max_retries!r}: must be 0 or more")
         self._route: Route = resolve_route(provider, api_key, base_url)
-        self._auth = _ApiKeyAuth(self._route.key)
+        self._auth = _ApiKeyAuth(self._route.key, self._route.base_url)
         self.history = history if history is not None else History()
         self.max_retries = max_retries
+        self.resend_unknown = bool(resend_unknown)
         self.concurrency = concurrency
         self._sleep = sleep
         self._retry = RetryPolicy(max_retries)
@@ -133,15 +167,18 @@ class Client:
     def base_url(self) -> str | None:
         return self._route.base_url
 
-    def run(self, spec: Spec, *, label: str | None = None) -> Result:
-        """Run one spec and wait. Raises `SpecError` before sending, or a typed `APIError`."""
-        result = self._run(spec, label)
+    def run(self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None) -> Result:
+        """Run one spec and wait. Raises `SpecError` before sending, or a typed `APIError`
+        (`OutcomeUnknownError` when the answer was lost: see the class `resend_unknown`)."""
+        result = self._run(spec, label, resend_unknown)
         return result.raise_for_error()
 
-    def submit(self, spec: Spec, *, label: str | None = None) -> cf.Future[Result]:
+    def submit(
+        self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None
+    ) -> cf.Future[Result]:
         """Run in the background; the notebook stays live. The future raises like `run`."""
         spec.validate()  # fail now, in the caller's cell, not later in a callback
-        return self._pool.submit(self.run, spec, label=label)
+        return self._pool.submit(self.run, spec, label=label, resend_unknown=resend_unknown)
 
     def run_many(
         self,
@@ -150,16 +187,22 @@ class Client:
         progress: bool | Callable[[int, int, Result], None] = True,
         label: str | None = None,
         resume: bool = False,
+        resend_unknown: bool | None = None,
     ) -> list[Result]:
         """Run many specs concurrently; order kept; a failure is a `Result` with `error` set.
 
         `resume=True` picks up an interrupted batch (a crash, a killed kernel): a spec whose
         identical request already succeeded is answered from that recorded run — same run
         id, nothing sent, no new row — so running the same cell again finishes only the rest.
+        A spec whose last call ended with its outcome unknown (maybe made and billed) is not
+        sent again either: its result carries an `OutcomeUnknownError` naming that run.
+        `resend_unknown=True` sends those again, and lets calls of this batch be re-sent
+        automatically after a lost answer (default: the client's `resend_unknown`).
         """
         specs = list(specs)
+        resend = self.resend_unknown if resend_unknown is None else bool(resend_unknown)
         run = self._run_or_resume if resume else self._run
-        futures = [self._pool.submit(run, spec, label) for spec in specs]
+        futures = [self._pool.submit(run, spec, label, resend) for spec in specs]
         index = {f: i for i, f in enumerate(futures)}
         results: list[Result | None] = [None] * len(futures)
         reporter = Progress(len(futures)) if progress is True else None
@@ -189,25 +232,16 @@ class Client:
     def __repr__(self) -> str:
         return (
             f"Client(provider={self.provider!r}, base_url={self.base_url!r}, "
-            f"history={str(self.history.path)!r}, concurrency={self.concurrency})"
+            f"history={str(self.history.path)!r}, concurrency={self.concurrency}"
+            + (", resend_unknown=True)" if self.resend_unknown else ")")
         )
 
     # --- one call -------------------------------------------------------------------------
-    def _run_or_resume(self, spec: Spec, label: str | None) -> Result:
-        try:
-            found = self.history.find_replay(request_hash(spec))
-        except Exception:  # an invalid spec has no hash to look up: let _run report it
-            found = None
-        if found is None:
-            return self._run(spec, label)
-        return Result(
-            run_id=found.run_id, spec=spec, provider=found.provider,
-            images=[self._image_from_record(d) for d in found.images],
-            descriptions=list(found.descriptions), cost_usd=found.cost_usd,
-            latency_s=found.latency_s, attempts=found.attempts, label=found.label,
-        )  # fmt: skip
+    def _run_or_resume(self, spec: Spec, label: str | None, resend_unknown: bool) -> Result:
+        found = resumed(self.history, spec, resend_unknown=resend_unknown)
+        return found if found is not None else self._run(spec, label, resend_unknown)
 
-    def _run(self, spec: Spec, label: str | None) -> Result:
+    def _run(self, spec: Spec, label: str | None, resend_unknown: bool | None = None) -> Result:
         """Never raises: every outcome becomes a Result (and, if anything was sent, a row)."""
         run_id = self.history.new_run_id()
         try:
@@ -215,9 +249,9 @@ class Client:
         except Exception as exc:  # SpecError, ImageInputError: nothing sent, nothing recorded
             return Result(run_id=run_id, spec=spec, provider=self.provider, error=exc, label=label)
         if self._route.replay_first:
-            replayed = self._replay(spec, run_id, label)
-            if replayed is not None:
-                return replayed
+            answer = replayed(self.history, spec, run_id, label)
+            if answer is not None:
+                return answer
             if self._route.upstream is None:
                 miss = ReplayMiss(
                     f"no recorded run matches this {type(spec).__name__} request "
@@ -225,41 +259,14 @@ class Client:
                     "or offline provider, or use provider='record_or_replay'."
                 )
                 return Result(run_id=run_id, spec=spec, provider=PROVIDER_REPLAY, error=miss, label=label)
-        return self._call(spec, run_id, label)
+        resend = self.resend_unknown if resend_unknown is None else resend_unknown
+        if self._route.replay_first and not resend:  # record_or_replay: "call the rest", not the maybe-billed
+            pending = held_back(self.history, spec)
+            if pending is not None:
+                return pending
+        return self._call(spec, run_id, label, resend)
 
-    def _replay(self, spec: Spec, run_id: str, label: str | None) -> Result | None:
-        start = time.perf_counter()
-        found = self.history.find_replay(request_hash(spec))
-        if found is None:
-            return None
-        images = [self._image_from_record(d) for d in found.images]
-        latency = time.perf_counter() - start
-        self.history.record(
-            RunRecord(
-                run_id=run_id, created_at=_now_iso(), provider=PROVIDER_REPLAY,
-                endpoint=found.endpoint, spec=spec.to_dict(), request_hash=found.request_hash,
-                status="ok", error=None, error_type=None, http_status=None, attempts=0,
-                latency_s=latency, cost_usd=0.0, images=list(found.images),
-                descriptions=list(found.descriptions), inputs=list(found.inputs), label=label,
-                replayed_from=found.run_id,
-            )
-        )  # fmt: skip
-        return Result(
-            run_id=run_id, spec=spec, provider=PROVIDER_REPLAY, images=images,
-            descriptions=list(found.descriptions), cost_usd=0.0, latency_s=latency,
-            label=label, replayed_from=found.run_id,
-        )  # fmt: skip
-
-    def _image_from_record(self, d: dict[str, Any]) -> ImageResult:
-        sha = d.get("sha256")
-        return ImageResult(
-            path=self.history.store.path(sha) if sha else None, sha256=sha, seed=d.get("seed"),
-            resolution=d.get("resolution"), prompt=d.get("prompt"),
-            is_image_safe=bool(d.get("is_image_safe", True)), style_type=d.get("style_type"),
-            upscaled_resolution=d.get("upscaled_resolution"),
-        )  # fmt: skip
-
-    def _call(self, spec: Spec, run_id: str, label: str | None) -> Result:
+    def _call(self, spec: Spec, run_id: str, label: str | None, resend_unknown: bool) -> Result:
         start = time.perf_counter()
         state = _Attempt()
         inputs = [
@@ -272,7 +279,7 @@ class Client:
         error: APIError | None = None
         try:
             wire = build_request(spec)
-            body = self._send(wire, spec.image_count, state)
+            body = self._send(wire, spec.image_count, state, resend_unknown)
             if type(spec).endpoint == "describe":
                 descriptions = [str(d.get("text", "")) for d in body.get("descriptions", [])]
             else:
@@ -280,15 +287,20 @@ class Client:
         except APIError as exc:
             error = exc
         latency = time.perf_counter() - start
-        cost = spec.estimate_cost() if state.billed else 0.0
+        # Conservative: every attempt that may have been billed counts (budgets stay safe);
+        # reports tell the "possibly billed" part apart by the status "unknown".
+        cost = spec.estimate_cost() * (int(state.billed) + state.unknown)
+        unknown = isinstance(error, OutcomeUnknownError)
+        if isinstance(error, OutcomeUnknownError):
+            error.settle(run_id, cost)
         record = RunRecord(
-            run_id=run_id, created_at=_now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
+            run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
             spec=spec.to_dict(), request_hash=request_hash(spec),
-            status="ok" if error is None else "error",
+            status="ok" if error is None else ("unknown" if unknown else "error"),
             error=None if error is None else self._scrub(str(error.message)),
             error_type=None if error is None else type(error).__name__,
             http_status=state.http_status, attempts=state.attempts, latency_s=latency, cost_usd=cost,
-            images=[self._image_dict(im) for im in images], descriptions=descriptions,
+            images=[image_dict(im) for im in images], descriptions=descriptions,
             inputs=inputs, label=label, replayed_from=None,
         )  # fmt: skip
         self.history.record(record)
@@ -302,21 +314,14 @@ class Client:
             attempts=state.attempts, label=label,
         )  # fmt: skip
 
-    @staticmethod
-    def _image_dict(im: ImageResult) -> dict[str, Any]:
-        return {
-            "sha256": im.sha256, "seed": im.seed, "resolution": im.resolution,
-            "is_image_safe": im.is_image_safe, "prompt": im.prompt, "style_type": im.style_type,
-            "upscaled_resolution": im.upscaled_resolution,
-        }  # fmt: skip
-
     def _scrub(self, text: str) -> str:
         key = self._route.key
         return key.scrub(text) if key is not None else text
 
     # --- the wire -------------------------------------------------------------------------
-    def _send(self, wire: WireRequest, n_images: int, state: _Attempt) -> dict[str, Any]:
-        """POST with retries; returns the parsed JSON body or raises a typed APIError."""
+    def _send(self, wire: WireRequest, n_images: int, state: _Attempt, resend_unknown: bool) -> dict[str, Any]:
+        """POST, sending again only when that cannot pay twice; the parsed JSON body, or a
+        typed APIError (an `OutcomeUnknownError` when the call may have been made and billed)."""
         assert self._route.base_url is not None and self._route.key is not None
         url = self._route.base_url + wire.path
         headers = {"Accept": "application/json"}
@@ -337,21 +342,71 @@ class Client:
             retry_after: float | None = None
             try:
                 with self._slots.hold(n_images):
-                    response = self._http.post(url, headers=headers, auth=self._auth, **kwargs)
+                    response = self._post(url, headers, kwargs)
                 state.http_status = response.status_code
-                if response.status_code < 400:
+                if response.status_code < 300:
                     state.billed = True
                     return self._parse_json(response)
                 err = self._status_error(response)
-                retryable = is_retryable_status(response.status_code)
+                verdict = classify_status(response.status_code)
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            except httpx.TimeoutException as exc:
-                err, retryable = APITimeoutError(f"no answer within the timeout ({type(exc).__name__})"), True
-            except httpx.TransportError as exc:
-                err, retryable = APIConnectionError(self._scrub(f"connection failed: {exc}")), True
-            if not retryable or state.attempts > self.max_retries:
+            except httpx.RequestError as exc:
+                err, verdict = self._transport_failure(exc)
+            if verdict is Verdict.UNKNOWN:
+                state.unknown += 1
+            if not self._retry.should_send_again(verdict, state.attempts, resend_unknown):
+                if state.unknown and not isinstance(err, OutcomeUnknownError):
+                    err = outcome_unknown(err)
+                    err.cause += " (after an earlier attempt whose answer was lost)"
                 raise err
             self._sleep(self._retry.delay(state.attempts, retry_after))
+
+    def _post(self, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
+        """One POST. Follows a 307/308 only within the provider's origin (the key's home);
+        any other redirect is refused before anything is sent to its target."""
+        assert self._route.base_url is not None
+        target = url
+        for _hop in range(MAX_API_REDIRECTS + 1):
+            response = self._http.post(target, headers=headers, auth=self._auth, follow_redirects=False, **kwargs)
+            if not response.is_redirect:
+                return response
+            status = response.status_code
+            nxt = response.url.join(response.headers["Location"])
+            shown = self._scrub(str(nxt.copy_with(query=None, fragment=None)))
+            if not same_origin(str(nxt), self._route.base_url):
+                raise RedirectRefusedError(
+                    f"the service answered {status} with a redirect to {shown}, another origin than "
+                    f"{self._route.base_url}; refused: the request was not sent there and the API key was "
+                    "not sent there (nothing was billed). If the provider moved, pass base_url=...",
+                    status=status, target=shown,
+                )  # fmt: skip
+            if status not in (307, 308):
+                raise RedirectRefusedError(
+                    f"the service answered {status} with a redirect to {shown}, which would turn the POST "
+                    "into a GET; refused: not followed (nothing was billed)", status=status, target=shown,
+                )  # fmt: skip
+            target = str(nxt)
+        raise RedirectRefusedError(
+            f"more than {MAX_API_REDIRECTS} redirects within {self._route.base_url}; stopped (nothing was billed)",
+            status=response.status_code,
+        )
+
+    def _transport_failure(self, exc: httpx.RequestError) -> tuple[APIError, Verdict]:
+        """What a failure without an answer means: not sent (safe to send again), never
+        sendable, or sent and lost (outcome unknown: maybe made and billed)."""
+        name = type(exc).__name__
+        if isinstance(exc, _NOT_SENT):
+            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+            text = f"the request was not delivered ({name}: {exc}); nothing was billed"
+            return cls(self._scrub(text)), Verdict.RESEND
+        if isinstance(exc, _NEVER_SENT_FINAL):
+            return APIConnectionError(self._scrub(f"the request could not be sent ({name}: {exc})")), Verdict.FINAL
+        if isinstance(exc, httpx.TimeoutException):
+            late = APITimeoutError(f"no answer within the timeout after the request was sent ({name})")
+            return outcome_unknown(late), Verdict.UNKNOWN
+        return outcome_unknown(
+            APIConnectionError(self._scrub(f"the connection was lost after the request was sent ({name}: {exc})"))
+        ), Verdict.UNKNOWN
 
     def _status_error(self, response: httpx.Response) -> APIError:
         try:
@@ -359,8 +414,8 @@ class Client:
         except ValueError:
             body = self._scrub(response.text)
         message = error_message_from_body(body, response.reason_phrase or "error")
-        cls = status_error_class(response.status_code)
-        return cls(message, status=response.status_code, body=body)
+        error = status_error_class(response.status_code)(message, status=response.status_code, body=body)
+        return outcome_unknown(error) if classify_status(response.status_code) is Verdict.UNKNOWN else error
 
     def _parse_json(self, response: httpx.Response) -> dict[str, Any]:
         try:
@@ -383,7 +438,7 @@ class Client:
     def _download(self, spec: Spec, item: dict[str, Any]) -> ImageResult:
         url = item.get("url")
         seed = item.get("seed")
-        common = dict(
+        common: dict[str, Any] = dict(
             seed=seed if isinstance(seed, int) else None, resolution=item.get("resolution"),
             prompt=item.get("prompt"), style_type=item.get("style_type"),
             upscaled_resolution=item.get("upscaled_resolution"),

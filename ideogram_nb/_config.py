@@ -69,6 +69,12 @@ RETRY_BASE_DELAY_S = 0.5
 RETRY_MAX_DELAY_S = 30.0
 #: Never wait longer than this for a server-given Retry-After.
 RETRY_AFTER_CAP_S = 120.0
+#: Whether a POST whose outcome is unknown (sent, then the answer was lost) is sent again
+#: automatically. False protects money: the service may already have made and billed the
+#: images, and Ideogram has no idempotency keys. See docs/reliability.md.
+DEFAULT_RESEND_UNKNOWN = False
+#: Same-origin 307/308 redirects an API call follows (with the key) before giving up.
+MAX_API_REDIRECTS = 3
 #: Refuse to download more than this per image (a misbehaving host cannot fill the disk).
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 USER_AGENT = "ideogram_nb"
@@ -77,6 +83,9 @@ USER_AGENT = "ideogram_nb"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_STYLE_REFERENCE_TOTAL_BYTES = 10 * 1024 * 1024
 MIN_MASK_COVERAGE = 0.10
+#: Grey mask pixels (any JPEG mask has some) are sent as black below this value, white at or
+#: above it: mid-grey, so a pixel goes to the colour it is closer to.
+MASK_THRESHOLD = 128
 
 # --- history ----------------------------------------------------------------------------
 DEFAULT_HOME_DIRNAME = "ideogram_runs"
@@ -89,6 +98,12 @@ THUMBNAIL_PX = 256
 THUMBNAIL_JPEG_QUALITY = 80
 EXPORT_THUMBNAIL_PX = 192
 EXPORT_THUMBNAIL_JPEG_QUALITY = 70
+#: Made in the background as soon as an output is stored: (px, JPEG quality) per size.
+PREMADE_THUMBNAILS = ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
+#: Stored outputs waiting for those; past this many, later ones are made on first use.
+THUMBNAIL_BACKLOG = 64
+#: Thumbnails made ahead and not yet asked for, held in memory (~20 kB each).
+THUMBNAIL_READY_MAX = 512
 
 # --- simulator --------------------------------------------------------------------------
 SIMULATOR_DEFAULT_PORT = 8765

@@ -7,6 +7,7 @@ The tree::
     │   └── ComparisonError              cells of a comparison break rules; nothing ran
     ├── ImageInputError (also ValueError) an image or mask cannot be used; nothing was sent
     ├── BudgetError                      a comparison would cost more than its budget
+    ├── MissingKeyError                  a real provider was chosen but no key is set (configuration)
     ├── ReplayMiss                       the replay provider has no recording of this request
     └── APIError                         something went wrong talking to the service
         ├── APIStatusError               the service answered with an error status
@@ -17,11 +18,21 @@ The tree::
         │   └── ServerError              5xx
         ├── APIConnectionError           no answer (refused, dropped)
         │   └── APITimeoutError          no answer in time
-        └── APIResponseError             an answer we cannot read (malformed JSON, expired URL)
+        ├── APIResponseError             an answer we cannot read (malformed JSON, expired URL)
+        ├── RedirectRefusedError         a redirect we would not follow; the key was not sent on
+        └── OutcomeUnknownError          sent, then the answer was lost: maybe made and billed
+            ├── OutcomeUnknownTimeoutError     (also APITimeoutError)   read timeout after sending
+            ├── OutcomeUnknownConnectionError  (also APIConnectionError) connection lost mid-answer
+            └── OutcomeUnknownServerError      (also ServerError)       500, 502, 504 (gateway)
 
 Every `APIError` carries `status` (or None), the service's `message` and the `run_id` under
 which the failed call is recorded, so a user can find it in the history. No error text ever
 contains the API key: messages are built from the service's answer and our own words only.
+
+Why the `OutcomeUnknown…` classes inherit twice: "the outcome is unknown" is what decides
+whether sending again may pay twice, so it is one class to catch; but a read timeout is still
+a timeout and a 502 still a server error, so code written against `APITimeoutError` or
+`ServerError` keeps catching them. The rules are in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -100,6 +111,21 @@ class BudgetError(IdeogramError):
     """Running would cost more than the budget allows; nothing was run."""
 
 
+class MissingKeyError(IdeogramError):
+    """A real provider was chosen (by argument, `IDEOGRAM_NB_PROVIDER` or a key's shape) but
+    no key is set for it. A configuration problem, found before anything is sent; not an
+    HTTP error, because no service ever answered."""
+
+    def __init__(self, provider: str, env_var: str | None) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        where = f"set {env_var} or pass api_key=..." if env_var else "pass api_key=..."
+        super().__init__(
+            f"provider={provider!r} needs an API key: {where} (or choose provider='offline' "
+            "for the simulator); nothing was sent"
+        )
+
+
 class ReplayMiss(IdeogramError):
     """The replay provider was asked for a request the history never recorded."""
 
@@ -164,6 +190,109 @@ class APITimeoutError(APIConnectionError):
 
 class APIResponseError(APIError):
     """An answer we cannot use: malformed JSON, or an image URL that expired."""
+
+
+class RedirectRefusedError(APIError):
+    """The service answered a call with a redirect we will not follow: to another origin
+    (scheme, host or port), one that would turn the POST into a GET, or too many hops.
+    Refused, not followed without the key: the request was not sent there at all, so the key
+    never reached that host and nothing was billed. `target` is where it pointed."""
+
+    def __init__(self, message: str, *, status: int | None = None, target: str | None = None) -> None:
+        self.target = target
+        super().__init__(message, status=status)
+
+
+class OutcomeUnknownError(APIError):
+    """The request was sent, then the answer was lost (read timeout, connection dropped
+    mid-answer, a gateway error): the service may have made, and billed, the images.
+
+    Not sent again automatically (Ideogram has no idempotency keys, so a re-send may pay
+    twice); recorded in the history with status ``"unknown"`` and its estimated cost counted
+    as possibly spent. `cause` says what happened; `estimated_usd` is the most it may have
+    cost. To send it again on purpose: run the spec again, or pass ``resend_unknown=True``.
+    """
+
+    def __init__(
+        self,
+        cause: str,
+        *,
+        status: int | None = None,
+        run_id: str | None = None,
+        body: object = None,
+        estimated_usd: float | None = None,
+    ) -> None:
+        self.cause = cause
+        self.estimated_usd = estimated_usd
+        super().__init__(cause, status=status, run_id=run_id, body=body)
+        self.settle(run_id, estimated_usd)
+
+    @classmethod
+    def recorded(
+        cls, message: str, *, status: int | None, run_id: str | None, estimated_usd: float | None
+    ) -> OutcomeUnknownError:
+        """The error as a history row recorded it (its message already complete)."""
+        error = cls(message, status=status, run_id=run_id, estimated_usd=estimated_usd)
+        error.message = message
+        error.args = (message,)
+        return error
+
+    def settle(self, run_id: str | None, estimated_usd: float | None) -> None:
+        """Name the run and the money once they are known (the client records, then raises)."""
+        self.run_id = run_id
+        self.estimated_usd = estimated_usd
+        cost = f"${estimated_usd:.3f} estimated, " if estimated_usd else ""
+        where = f"Recorded as run {run_id} with status 'unknown'. " if run_id else ""
+        self.message = (
+            f"{self.cause}. Outcome unknown: the request was sent and the service may have made "
+            f"and billed the images ({cost}counted as possibly spent). It was not sent again, "
+            f"because a second send may be paid twice. {where}To send it again on purpose, run the "
+            "spec once more, or pass resend_unknown=True (Client, run, run_many, retry_failed)."
+        )
+        self.args = (self.message,)
+
+    def __str__(self) -> str:  # the message already names the run
+        return f"HTTP {self.status}: {self.message}" if self.status is not None else self.message
+
+
+class OutcomeUnknownTimeoutError(OutcomeUnknownError, APITimeoutError):
+    """No answer in time after the request was sent: it may still have been made and billed."""
+
+
+class OutcomeUnknownConnectionError(OutcomeUnknownError, APIConnectionError):
+    """The connection was lost after the request was sent (mid-answer)."""
+
+
+class OutcomeUnknownServerError(OutcomeUnknownError, ServerError):
+    """500, 502, 504 and other 5xx that do not say "not done": behind a gateway (AiHubMix,
+    load balancers) the upstream may have acted although the answer is an error."""
+
+
+def outcome_unknown(error: APIError) -> OutcomeUnknownError:
+    """The same failure, marked as possibly billed, keeping its timeout/connection/5xx kind."""
+    if isinstance(error, OutcomeUnknownError):
+        return error
+    cls: type[OutcomeUnknownError] = OutcomeUnknownError
+    if isinstance(error, APITimeoutError):
+        cls = OutcomeUnknownTimeoutError
+    elif isinstance(error, APIConnectionError):
+        cls = OutcomeUnknownConnectionError
+    elif isinstance(error, ServerError):
+        cls = OutcomeUnknownServerError
+    return cls(error.message, status=error.status, run_id=error.run_id, body=error.body)
+
+
+_UNKNOWN_CLASSES: dict[str, type[OutcomeUnknownError]] = {
+    cls.__name__: cls
+    for cls in (
+        OutcomeUnknownError, OutcomeUnknownTimeoutError, OutcomeUnknownConnectionError, OutcomeUnknownServerError,
+    )  # fmt: skip
+}
+
+
+def unknown_error_class(name: str | None) -> type[OutcomeUnknownError]:
+    """The class a history row's `error_type` names, to raise it again as it was recorded."""
+    return _UNKNOWN_CLASSES.get(name or "", OutcomeUnknownError)
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

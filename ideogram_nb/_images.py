@@ -10,12 +10,19 @@ bytes, never a PIL image: PIL objects are lazy, mutable and hold file handles.
 `"sha256:<hex>"` references (what `to_dict()` writes) are resolved through pluggable
 resolvers; the history's image store registers one, so `spec_from_dict` can rebuild specs
 without this module knowing where images live.
+
+Edit masks are the one input that is changed: a mask with grey (or coloured) pixels, which
+every JPEG mask has, is thresholded at mid-grey into a clean black-and-white PNG, and the
+`ImageInput` records how many pixels moved so the spec can warn. Refusing such masks would
+refuse a format the service documents for masks; sending them as they are would leave the
+service to guess.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
 import threading
@@ -24,11 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ._config import MAX_IMAGE_BYTES, MIN_MASK_COVERAGE
+from ._api import LARGER_IMAGE_LIMITS
+from ._config import MASK_THRESHOLD, MAX_IMAGE_BYTES, MIN_MASK_COVERAGE
 from ._errors import ImageInputError
 
 #: PIL format → (MIME type, file extension). MPO is the multi-picture JPEG phones write:
@@ -41,6 +50,9 @@ _ACCEPTED: dict[str, tuple[str, str]] = {
 }
 _ALLOWED_TEXT = "allowed JPEG, PNG, WebP"
 _REF_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
+#: No endpoint takes a larger file (per-endpoint limits are checked by the specs): refused at
+#: once, before decoding.
+MAX_IMAGE_BYTES_ANY_ENDPOINT = max(MAX_IMAGE_BYTES, *LARGER_IMAGE_LIMITS.values())
 
 #: A resolver gets the hex digest (no "sha256:" prefix) and returns the bytes or None.
 ImageResolver = Callable[[str], bytes | None]
@@ -59,6 +71,9 @@ class ImageInput:
     width: int
     height: int
     sha256: str
+    #: Edit masks only: pixels that were neither pure black nor pure white before the mask
+    #: was thresholded into these bytes (0: sent as given).
+    moved_pixels: int = 0
 
     @property
     def ref(self) -> str:
@@ -132,18 +147,24 @@ def resolve_image_ref(ref: str, *, field: str = "image") -> bytes:
 
 
 # --- normalisation --------------------------------------------------------------------------
-def to_image_input(value: object, *, field: str = "image", mask: bool = False) -> ImageInput:
+def to_image_input(value: object, *, field: str = "image", mask: bool = False, grey: bool | None = None) -> ImageInput:
     """Normalise any accepted image value to the bytes that will be sent.
 
     Accepts a path (str/Path), bytes, a PIL image, an `ImageInput`, a `"sha256:<hex>"` ref,
     anything with `.to_png()` (a Mask), anything whose `.mask` has `.to_png()` (a
-    MaskPainter), or anything with `.path` (a result image). `mask=True` only changes how a
-    PIL image is encoded (greyscale L instead of RGB).
+    MaskPainter), or anything with `.path` (a result image). `mask=True` marks an edit mask:
+    encoded greyscale, and thresholded to pure black and white (see `binarize_mask`).
+    `grey` (default: `mask`) encodes a PIL image as greyscale L instead of RGB.
     """
+    found = _to_image_input(value, field=field, grey=mask if grey is None else grey)
+    return binarize_mask(found) if mask else found
+
+
+def _to_image_input(value: object, *, field: str, grey: bool) -> ImageInput:
     if isinstance(value, ImageInput):
         return value
     if isinstance(value, Image.Image):
-        return _from_pil(value, field=field, mask=mask)
+        return _from_pil(value, field=field, grey=grey)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _from_bytes(bytes(value), field=field)
     if isinstance(value, str) and value.startswith("sha256:"):
@@ -167,12 +188,51 @@ def to_image_input(value: object, *, field: str = "image", mask: bool = False) -
     )
 
 
+def open_image(value: Any) -> Image.Image:
+    """Load anything the toolkit calls an image as PIL, with no file left open.
+
+    Accepts a PIL image, a path, bytes, an object with `.open()` (an `ImageResult`, an
+    `ImageInput`), `.to_png()` (a `Mask`) or `.path`. Unlike `to_image_input` it applies no
+    endpoint rules (format, size limit): it is for looking at an image, not for sending it.
+    """
+    if isinstance(value, Image.Image):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _load(io.BytesIO(bytes(value)))
+    if isinstance(value, (str, Path)):
+        return _load(value)
+    opener = getattr(value, "open", None)
+    if callable(opener):
+        img = opener()
+        if isinstance(img, Image.Image):
+            return img
+    to_png = getattr(value, "to_png", None)
+    if callable(to_png):
+        return _load(io.BytesIO(bytes(to_png())))
+    path = getattr(value, "path", None)
+    if isinstance(path, (str, Path)):
+        return _load(path)
+    raise ImageInputError(
+        f"cannot read an image from {type(value).__name__}: give a path, bytes, a PIL image "
+        "or a result image"
+    )
+
+
+def _load(source: str | Path | io.BytesIO) -> Image.Image:
+    with Image.open(source) as img:
+        img.load()
+        return img
+
+
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
 def _too_big(field: str, n: int) -> ImageInputError:
-    return ImageInputError(f"{field}: the image is {_mb(n)}; the limit is {_mb(MAX_IMAGE_BYTES)} per image")
+    return ImageInputError(
+        f"{field}: the image is {_mb(n)}; no endpoint takes more than {_mb(MAX_IMAGE_BYTES_ANY_ENDPOINT)} per "
+        f"image (most take {_mb(MAX_IMAGE_BYTES)})"
+    )
 
 
 def _read_file(path: Path, *, field: str) -> bytes:
@@ -185,7 +245,7 @@ def _read_file(path: Path, *, field: str) -> bytes:
         raise ImageInputError(f"{field}: cannot read {str(path)!r} ({exc.strerror or exc})") from None
     if path.is_dir():
         raise ImageInputError(f"{field}: {str(path)!r} is a folder, not an image file")
-    if size > MAX_IMAGE_BYTES:
+    if size > MAX_IMAGE_BYTES_ANY_ENDPOINT:
         raise _too_big(field, size)
     try:
         return path.read_bytes()
@@ -221,7 +281,7 @@ def _decode(data: bytes, *, field: str) -> Image.Image:
 
 
 def _from_bytes(data: bytes, *, field: str) -> ImageInput:
-    if len(data) > MAX_IMAGE_BYTES:  # before decoding: a 50 MB upload is refused at once
+    if len(data) > MAX_IMAGE_BYTES_ANY_ENDPOINT:  # before decoding: a 50 MB upload is refused at once
         raise _too_big(field, len(data))
     if not data:
         raise ImageInputError(f"{field}: the image is empty (0 bytes)")
@@ -230,10 +290,10 @@ def _from_bytes(data: bytes, *, field: str) -> ImageInput:
     return ImageInput(data, mime, img.width, img.height, hashlib.sha256(data).hexdigest())
 
 
-def _from_pil(img: Image.Image, *, field: str, mask: bool) -> ImageInput:
+def _from_pil(img: Image.Image, *, field: str, grey: bool) -> ImageInput:
     """Encode a PIL image as PNG: L for masks, RGB (transparency over white) otherwise."""
     try:
-        if mask:
+        if grey:
             out = img if img.mode == "L" else img.convert("L")
         elif img.mode == "RGB":
             out = img
@@ -248,7 +308,7 @@ def _from_pil(img: Image.Image, *, field: str, mask: bool) -> ImageInput:
     except (OSError, ValueError) as exc:
         raise ImageInputError(f"{field}: cannot encode this PIL image (mode {img.mode}): {exc}") from None
     data = buf.getvalue()
-    if len(data) > MAX_IMAGE_BYTES:
+    if len(data) > MAX_IMAGE_BYTES_ANY_ENDPOINT:
         raise _too_big(field, len(data))
     return ImageInput(data, "image/png", out.width, out.height, hashlib.sha256(data).hexdigest())
 
@@ -261,44 +321,88 @@ class MaskStats:
     width: int
     height: int
     off_pixels: int  # neither pure black nor pure white
-    edit_fraction: float  # pure black (= edit) pixels / all pixels
+    edit_fraction: float  # black (= edit) pixels after thresholding / all pixels
+
+
+def _mask_grey(data: bytes) -> tuple[np.ndarray, int]:
+    """The mask as greyscale values, and how many pixels are neither pure black nor white."""
+    with Image.open(io.BytesIO(data)) as img:
+        rgb_img = img.convert("RGB")
+    rgb, grey = np.asarray(rgb_img), np.asarray(rgb_img.convert("L"))
+    pure = np.all(rgb == 0, axis=2) | np.all(rgb == 255, axis=2)
+    return grey, int(pure.size - pure.sum())
 
 
 @lru_cache(maxsize=16)
 def _mask_stats(sha256: str, data: bytes) -> MaskStats:
     # Keyed on the hash too: forms re-validate on every keystroke, masks decode once.
-    with Image.open(io.BytesIO(data)) as img:
-        rgb = np.asarray(img.convert("RGB"))
-    black = np.all(rgb == 0, axis=2)
-    white = np.all(rgb == 255, axis=2)
-    total = rgb.shape[0] * rgb.shape[1]
-    off = int(total - black.sum() - white.sum())
-    return MaskStats(rgb.shape[1], rgb.shape[0], off, float(black.sum()) / total if total else 0.0)
+    grey, off = _mask_grey(data)
+    total = grey.size
+    black = int((grey < MASK_THRESHOLD).sum())
+    return MaskStats(grey.shape[1], grey.shape[0], off, black / total if total else 0.0)
+
+
+def binarize_mask(mask: ImageInput) -> ImageInput:
+    """The mask as pure black (edit) and white (keep): unchanged when it already is, else a
+    greyscale PNG thresholded at `MASK_THRESHOLD`, recording the pixels that moved.
+
+    Why threshold rather than refuse: Ideogram's schema documents JPEG masks, and a JPEG can
+    never hold only pure black and white; the seed's "only black and white" rule is met by
+    sending a clean mask.
+    """
+    stats = _mask_stats(mask.sha256, mask.data)
+    if not stats.off_pixels:
+        return mask
+    grey, _ = _mask_grey(mask.data)
+    clean = Image.fromarray(np.where(grey < MASK_THRESHOLD, 0, 255).astype(np.uint8), mode="L")
+    buf = io.BytesIO()
+    clean.save(buf, format="PNG")
+    data = buf.getvalue()
+    return ImageInput(
+        data, "image/png", clean.width, clean.height, hashlib.sha256(data).hexdigest(),
+        moved_pixels=mask.moved_pixels + stats.off_pixels,
+    )  # fmt: skip
 
 
 def mask_rule_violations(mask: ImageInput, image: ImageInput | None) -> list[str]:
     """The mask rules (black = edit, white = keep) this mask breaks, in words.
 
-    Only pure black and white pixels (RGB, RGBA or grey), exactly the image's size, not
-    pure white, and at least `MIN_MASK_COVERAGE` of it black.
+    Exactly the image's size, not pure white, and at least `MIN_MASK_COVERAGE` of it black,
+    judged on the mask as it is sent (grey pixels thresholded, see `binarize_mask`).
     """
     stats = _mask_stats(mask.sha256, mask.data)
     rules: list[str] = []
     if image is not None and (stats.width, stats.height) != (image.width, image.height):
-        rules.append(
-            f"must be exactly the image's size {image.width}x{image.height}, not {stats.width}x{stats.height}"
-        )
-    if stats.off_pixels:
-        share = 100 * stats.off_pixels / (stats.width * stats.height)
-        rules.append(
-            f"must contain only pure black (edit) and pure white (keep) pixels; {stats.off_pixels} "
-            f"pixels ({share:.1f} %) are grey or coloured (JPEG adds such pixels: save masks as PNG)"
-        )
-    if stats.edit_fraction == 0.0:
-        rules.append("is pure white: nothing to edit (paint the region to edit black)")
-    elif stats.edit_fraction < MIN_MASK_COVERAGE:
-        rules.append(
-            f"the black (edit) area is {100 * stats.edit_fraction:.1f} % of the image; "
-            f"it must be at least {100 * MIN_MASK_COVERAGE:.0f} %"
-        )
+        rules.append(f"must be exactly the image's size {image.width}x{image.height}, not {stats.width}x{stats.height}")
+    coverage = mask_coverage_rule(stats.edit_fraction)
+    if coverage is not None:
+        rules.append(coverage)
     return rules
+
+
+def mask_coverage_rule(edit_fraction: float) -> str | None:
+    """The edit-area rule in words (`None` when met): the one wording everywhere.
+
+    Why one function: the rule used to be written three times (specs, `Mask`, painter) and
+    the copies disagreed at the edge -- 9.97 % shown as "10.0 %, must be at least 10 %". The
+    share is cut, never rounded, to one decimal, so a refused mask never reads as passing.
+    """
+    minimum = f"{100 * MIN_MASK_COVERAGE:g} %"
+    if edit_fraction <= 0.0:
+        return f"is pure white: nothing to edit (paint the area to change black, at least {minimum} of the image)"
+    if edit_fraction < MIN_MASK_COVERAGE:
+        shown = math.floor(edit_fraction * 1000) / 10
+        return f"covers {shown:.1f} % of the image; paint at least {minimum} (black = edit)"
+    return None
+
+
+def mask_warnings(mask: ImageInput) -> list[str]:
+    """What was changed in the mask before sending, in words (empty when nothing was)."""
+    moved = mask.moved_pixels or _mask_stats(mask.sha256, mask.data).off_pixels
+    if not moved:
+        return []
+    share = 100 * moved / (mask.width * mask.height)
+    return [
+        f"{moved} grey or coloured pixels ({share:.1f} %) were set to pure black (below {MASK_THRESHOLD}) or "
+        "white: the mask is sent as a clean black-and-white PNG (JPEG adds such pixels: save masks as PNG)"
+    ]

@@ -9,8 +9,10 @@ one place (`EDIT_PIXEL`). The widget (`widgets.MaskPainter`) is only a view over
 Geometry: coordinates are source-image pixels with pixel (i, j) centred at (i, j). A stroke
 covers every pixel whose centre lies within `radius` of its polyline (round caps and joins);
 a rect covers pixels with x0 <= i < x1 and y0 <= j < y1, so `rect(0, 0, w, h)` is the whole
-image and adjacent rects never overlap. Rasterising is pure numpy, so the same ops give the
-same bits on every machine and Pillow version (the mask's bytes end up in request hashes).
+image and adjacent rects never overlap. Rasterising is pure numpy (`_mask_raster`: row spans,
+so a stroke costs the rows it crosses and the pixels it paints), so the same ops give the same
+bits on every machine and Pillow version (the mask's bytes end up in request hashes). Ops are
+drawn when the mask is next read, consecutive strokes in one pass.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ._config import MIN_MASK_COVERAGE
 from ._errors import ImageInputError
+from ._images import mask_coverage_rule, open_image
+from ._mask_raster import Stroke, paint_strokes
 
 #: Pixel value of the edit region in the exported PNG. The seed's edit endpoints use
 #: black = edit, white = keep; a service with the other polarity is this one line.
@@ -43,38 +46,6 @@ Op = dict[str, Any]
 _OP_NAMES = ("stroke", "rect", "fill", "clear", "invert", "bitmap")
 
 
-def _open_image(value: Any) -> Image.Image:
-    """Load anything the toolkit calls an image as PIL, with no file left open.
-
-    Accepts a PIL image, a path, bytes, or an object with `.open()` (an `ImageResult`,
-    an `ImageInput`) or `.path`.
-    """
-    if isinstance(value, Image.Image):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return _load(io.BytesIO(bytes(value)))
-    if isinstance(value, (str, Path)):
-        return _load(value)
-    opener = getattr(value, "open", None)
-    if callable(opener):
-        img = opener()
-        if isinstance(img, Image.Image):
-            return img
-    path = getattr(value, "path", None)
-    if isinstance(path, (str, Path)):
-        return _load(path)
-    raise ImageInputError(
-        f"cannot read an image from {type(value).__name__}: give a path, bytes, a PIL image "
-        "or a result image"
-    )
-
-
-def _load(source: str | Path | io.BytesIO) -> Image.Image:
-    with Image.open(source) as img:
-        img.load()
-        return img
-
-
 def _image_size(value: Any) -> tuple[int, int]:
     """The (width, height) of an image-like, reading only a file's header when given a path."""
     width, height = getattr(value, "width", None), getattr(value, "height", None)
@@ -83,7 +54,7 @@ def _image_size(value: Any) -> tuple[int, int]:
     if isinstance(value, (str, Path)):
         with Image.open(value) as img:
             return img.size
-    img = _open_image(value)
+    img = open_image(value)
     return img.width, img.height
 
 
@@ -98,42 +69,6 @@ def _b64png_to_bits(data: str) -> np.ndarray:
         return np.asarray(img.convert("1"), dtype=bool)
 
 
-def _paint_capsules(arr: np.ndarray, points: Sequence[Sequence[float]], radius: float, value: bool) -> None:
-    """Set (or reset) every pixel within `radius` of the polyline, one segment's bbox at a time.
-
-    Why per segment: a segment's bounding box is small, so the work is proportional to the
-    painted area, not the image (2048² with 200 strokes of 10 points stays around 60 ms).
-    """
-    height, width = arr.shape
-    r = float(radius)
-    r2 = r * r
-    pairs = list(zip(points[:-1], points[1:])) if len(points) > 1 else [(points[0], points[0])]
-    for (ax, ay), (bx, by) in pairs:
-        x0 = max(math.ceil(min(ax, bx) - r), 0)
-        x1 = min(math.floor(max(ax, bx) + r) + 1, width)
-        y0 = max(math.ceil(min(ay, by) - r), 0)
-        y1 = min(math.floor(max(ay, by) + r) + 1, height)
-        if x0 >= x1 or y0 >= y1:
-            continue
-        xs = np.arange(x0, x1, dtype=np.float64) - ax
-        ys = (np.arange(y0, y1, dtype=np.float64) - ay)[:, None]
-        vx, vy = bx - ax, by - ay
-        length2 = vx * vx + vy * vy
-        if length2 > 0:
-            t = xs * (vx / length2) + ys * (vy / length2)
-            np.clip(t, 0.0, 1.0, out=t)
-            ex = xs - t * vx
-            ey = ys - t * vy
-            hit = ex * ex + ey * ey <= r2
-        else:
-            hit = xs * xs + ys * ys <= r2
-        region = arr[y0:y1, x0:x1]
-        if value:
-            region |= hit
-        else:
-            region &= ~hit
-
-
 def _rect_slices(op: Op, width: int, height: int) -> tuple[slice, slice]:
     lo_x, hi_x = sorted((op["x0"], op["x1"]))
     lo_y, hi_y = sorted((op["y0"], op["y1"]))
@@ -142,25 +77,52 @@ def _rect_slices(op: Op, width: int, height: int) -> tuple[slice, slice]:
     return ys, xs
 
 
-def _apply(arr: np.ndarray, op: Op) -> None:
-    """Apply one (already normalised) op to `arr` in place."""
-    kind = op["op"]
-    if kind == "stroke":
-        _paint_capsules(arr, op["points"], op["radius"], not op["erase"])
-    elif kind == "rect":
-        ys, xs = _rect_slices(op, arr.shape[1], arr.shape[0])
-        arr[ys, xs] = not op["erase"]
-    elif kind == "fill":
-        arr[...] = True
-    elif kind == "clear":
-        arr[...] = False
-    elif kind == "invert":
-        np.logical_not(arr, out=arr)
-    elif kind == "bitmap":
-        bits = _b64png_to_bits(op["png"])
-        if bits.shape != arr.shape:
-            raise ValueError(f"bitmap op is {bits.shape[1]}x{bits.shape[0]}, mask is {arr.shape[1]}x{arr.shape[0]}")
-        arr[...] = bits
+def _apply_ops(arr: np.ndarray, ops: Sequence[Op]) -> None:
+    """Apply ops in order to `arr` in place.
+
+    Why in runs: painting is a union and erasing a union taken away, so consecutive strokes
+    and rects of one kind commute; all strokes of a run are rasterised in one pass
+    (`_mask_raster`), which is what makes rebuilding, undo and a burst of strokes cheap.
+    Ops before the last `fill`/`clear` are skipped (those set every pixel), unless a bitmap
+    is among them: its size is still checked, as when it was pushed.
+    """
+    resets = [i for i, op in enumerate(ops) if op["op"] in ("fill", "clear")]
+    start = resets[-1] if resets and all(op["op"] != "bitmap" for op in ops[: resets[-1]]) else 0
+    strokes: list[Stroke] = []
+    run_value = True
+
+    def flush() -> None:
+        paint_strokes(arr, strokes, run_value)
+        strokes.clear()
+
+    for op in ops[start:]:
+        kind = op["op"]
+        if kind in ("stroke", "rect"):
+            value = not op["erase"]
+            if strokes and value != run_value:
+                flush()
+            run_value = value
+            if kind == "stroke":
+                strokes.append((op["points"], op["radius"]))
+            else:
+                ys, xs = _rect_slices(op, arr.shape[1], arr.shape[0])
+                arr[ys, xs] = value
+            continue
+        flush()
+        if kind == "fill":
+            arr[...] = True
+        elif kind == "clear":
+            arr[...] = False
+        elif kind == "invert":
+            np.logical_not(arr, out=arr)
+        elif kind == "bitmap":
+            bits = _b64png_to_bits(op["png"])
+            if bits.shape != arr.shape:
+                raise ValueError(
+                    f"bitmap op is {bits.shape[1]}x{bits.shape[0]}, mask is {arr.shape[1]}x{arr.shape[0]}"
+                )
+            arr[...] = bits
+    flush()
 
 
 def _finite(value: Any, name: str) -> float:
@@ -214,6 +176,8 @@ class Mask:
         # Ops before this index are the mask's starting point (a loaded image): never undone.
         self._floor = 0
         self._snapshots: dict[int, np.ndarray] = {}
+        # `_array` shows the first `_done` ops; the rest are applied, in one batch, when read.
+        self._done = 0
 
     # --- construction -------------------------------------------------------------------
     @classmethod
@@ -231,6 +195,7 @@ class Mask:
         while leading < len(mask._ops) and mask._ops[leading]["op"] == "bitmap":
             leading += 1
         mask._floor = leading
+        mask._bits()  # rebuild now: a broken op (a bitmap of the wrong size) raises here
         return mask
 
     @classmethod
@@ -242,7 +207,7 @@ class Mask:
         a photo with an erased hole works as its own mask. The loaded region is the mask's
         starting point: `undo()` never goes back past it.
         """
-        img = _open_image(image)
+        img = open_image(image)
         if img.mode in ("P", "PA", "LA", "La", "RGBa") or "transparency" in img.info:
             img = img.convert("RGBA")
         alpha = np.asarray(img.getchannel("A")) if "A" in img.getbands() else None
@@ -259,7 +224,8 @@ class Mask:
     def copy(self) -> Mask:
         """An independent mask with the same ops, undo floor and redo stack."""
         other = Mask(self._width, self._height)
-        other._array = self._array.copy()
+        other._array = self._bits().copy()
+        other._done = self._done
         other._ops = copy.deepcopy(self._ops)
         other._redo = copy.deepcopy(self._redo)
         other._floor = self._floor
@@ -291,11 +257,19 @@ class Mask:
         self._push({"op": "invert"})
 
     def _push(self, op: Op) -> None:
-        _apply(self._array, op)
         self._ops.append(op)
         self._redo.clear()
-        if len(self._ops) % _SNAPSHOT_EVERY == 0:
-            self._snapshots[len(self._ops)] = np.packbits(self._array)
+
+    def _bits(self) -> np.ndarray:
+        """The current edit region, applying the ops not yet drawn (all at once: a burst of
+        strokes, a rebuild or an undo costs one pass, see `_apply_ops`)."""
+        count = len(self._ops)
+        if self._done < count:
+            _apply_ops(self._array, self._ops[self._done :])
+            self._done = count
+            if count - max(self._snapshots, default=0) >= _SNAPSHOT_EVERY:
+                self._snapshots[count] = np.packbits(self._array)
+        return self._array
 
     # --- history ------------------------------------------------------------------------
     @property
@@ -314,30 +288,28 @@ class Mask:
         count = len(self._ops)
         for key in [k for k in self._snapshots if k > count]:
             del self._snapshots[key]
-        self._array = self._replay(count)
+        if self._done > count:  # drawn past the new end: start again from the nearest snapshot
+            self._rewind()
         return True
 
     def redo(self) -> bool:
         """Re-apply the last undone op. Returns False when there is none."""
         if not self._redo:
             return False
-        op = self._redo.pop()
-        _apply(self._array, op)
-        self._ops.append(op)
-        if len(self._ops) % _SNAPSHOT_EVERY == 0:
-            self._snapshots[len(self._ops)] = np.packbits(self._array)
+        self._ops.append(self._redo.pop())
         return True
 
-    def _replay(self, count: int) -> np.ndarray:
+    def _rewind(self) -> None:
+        """Restart `_array` from the newest snapshot within the ops (replayed when next read)."""
+        count = len(self._ops)
         start = max((k for k in self._snapshots if k <= count), default=0)
         if start:
             size = self._width * self._height
-            arr = np.unpackbits(self._snapshots[start], count=size).astype(bool).reshape(self._height, self._width)
+            bits = np.unpackbits(self._snapshots[start], count=size).view(bool)
+            self._array = bits.reshape(self._height, self._width)
         else:
-            arr = np.zeros((self._height, self._width), dtype=bool)
-        for op in self._ops[start:count]:
-            _apply(arr, op)
-        return arr
+            self._array = np.zeros((self._height, self._width), dtype=bool)
+        self._done = start
 
     @property
     def ops(self) -> list[Op]:
@@ -361,26 +333,27 @@ class Mask:
     @property
     def array(self) -> np.ndarray:
         """The edit region, shape (height, width), True = edit. Read-only: change it through ops."""
-        view = self._array.view()
+        view = self._bits().view()
         view.flags.writeable = False
         return view
 
     @property
     def coverage(self) -> float:
         """The fraction of the image to edit, 0..1."""
-        return np.count_nonzero(self._array) / self._array.size
+        bits = self._bits()
+        return np.count_nonzero(bits) / bits.size
 
     def to_image(self) -> Image.Image:
         """The edit region as a PIL mode-L image: 255 where edit, 0 where keep (a selection).
 
         Not the export polarity: use `to_png()` for what the endpoints want.
         """
-        return Image.fromarray(self._array.astype(np.uint8) * 255)
+        return Image.fromarray(self._bits().astype(np.uint8) * 255)
 
     def to_png(self) -> bytes:
         """The mask as the edit endpoints want it: a lossless grey PNG at the source size with
         only pure `EDIT_PIXEL` (black) where edit and `KEEP_PIXEL` (white) where keep."""
-        pixels = np.where(self._array, np.uint8(EDIT_PIXEL), np.uint8(KEEP_PIXEL))
+        pixels = np.where(self._bits(), np.uint8(EDIT_PIXEL), np.uint8(KEEP_PIXEL))
         buf = io.BytesIO()
         Image.fromarray(pixels).save(buf, format="PNG")
         return buf.getvalue()
@@ -397,17 +370,14 @@ class Mask:
                 f"mask is {self._width}x{self._height} but the image is {iw}x{ih}; "
                 "they must be exactly the same size"
             )
-        coverage = self.coverage
-        minimum = f"{MIN_MASK_COVERAGE * 100:g} %"
-        if coverage == 0:
-            raise ImageInputError(
-                f"mask is pure white: nothing to edit. Paint the area to edit (at least {minimum} of the image)"
-            )
-        if coverage < MIN_MASK_COVERAGE:
-            shown = math.floor(coverage * 1000) / 10  # never round 9.97 up to a passing "10.0"
-            raise ImageInputError(
-                f"mask edit area is {shown:.1f} % of the image; the edit endpoints need at least {minimum}"
-            )
+        problem = self.coverage_problem()
+        if problem is not None:
+            raise ImageInputError(problem)
+
+    def coverage_problem(self) -> str | None:
+        """What is wrong with the edit area, as a sentence (`None` when the endpoints accept it)."""
+        rule = mask_coverage_rule(self.coverage)
+        return None if rule is None else f"The mask {rule}"
 
     def __repr__(self) -> str:
         return f"Mask({self._width}x{self._height}, coverage={self.coverage * 100:.1f} %, ops={len(self._ops)})"

@@ -2,7 +2,9 @@
 
 Why separate from the client: choosing a provider is policy users must be able to predict
 (argument > `IDEOGRAM_NB_PROVIDER` > whichever key is set > offline), and the key handling
-(held in memory only, never shown) is easiest to audit in one small place.
+(held in memory only, never shown) is easiest to audit in one small place. A key belongs to
+its provider's origin (scheme, host, port): `origin()` is what the client compares before a
+key goes on the wire, so a redirect can never carry it to another host.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ._config import (
     ENV_AIHUBMIX_KEY,
@@ -26,7 +29,7 @@ from ._config import (
     PROVIDER_REPLAY,
     PROVIDERS,
 )
-from ._errors import AuthenticationError
+from ._errors import MissingKeyError
 
 
 class Secret:
@@ -53,6 +56,24 @@ class Secret:
 
     def __reduce__(self) -> tuple:  # never pickle the key along with an object
         raise TypeError("an API key cannot be pickled")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, default ports filled in: what "same origin" compares."""
+    parts = urlsplit(str(url))
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port: an origin of its own, equal to nothing sane
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(a: str, b: str) -> bool:
+    return origin(a) == origin(b)
 
 
 @dataclass(frozen=True)
@@ -101,8 +122,8 @@ def _upstream(provider: str | None, api_key: str | None) -> str:
 def resolve_route(
     provider: str | None = None, api_key: str | None = None, base_url: str | None = None
 ) -> Route:
-    """Pick the provider, key and host. Raises a clear error for an unknown provider or a
-    real provider with no key (nothing would ever succeed)."""
+    """Pick the provider, key and host. Raises `ValueError` for an unknown provider and
+    `MissingKeyError` for a real provider with no key (nothing would ever succeed)."""
     chosen = provider or os.environ.get(ENV_PROVIDER) or None
     if chosen is not None:
         chosen = chosen.strip().lower()
@@ -117,10 +138,8 @@ def resolve_route(
         key = Secret(api_key or OFFLINE_PLACEHOLDER_KEY)
     else:
         raw = api_key or os.environ.get(info.key_env or "", "")
-        if not raw:
-            raise AuthenticationError(
-                f"provider={upstream!r} needs an API key: set {info.key_env} or pass api_key=..."
-            )
+        if not raw.strip():
+            raise MissingKeyError(upstream, info.key_env)
         key = Secret(raw.strip())
     url = (base_url or info.base_url).rstrip("/")
     if chosen == PROVIDER_RECORD_OR_REPLAY:

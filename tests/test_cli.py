@@ -144,3 +144,20 @@ def test_python_dash_m_runs_the_same_command_line(history):
     bad = subprocess.run([sys.executable, "-m", "ideogram_nb", "history", "show", "ghost"],
                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert bad.returncode == 2 and "no run 'ghost'" in bad.stderr
+
+
+def test_unknown_outcome_is_visible_in_list_show_and_totals(history):
+    lost = record(history, 5, status="unknown", images=[], cost_usd=0.06, http_status=None,
+                  error_type="OutcomeUnknownTimeoutError",
+                  error="no answer within the timeout after the request was sent (ReadTimeout). Outcome unknown")  # fmt: skip
+    code, out, _ = cli("history", "list")
+    assert code == 0
+    lines = out.splitlines()
+    row = next(line for line in lines if line.startswith(lost.run_id))
+    assert " unknown " in row and "POSSIBLY BILLED, not re-sent: OutcomeUnknownTimeoutError" in row
+    assert "(incl. $0.06 possibly billed by 1 outcome-unknown run)" in lines[-1]
+    code, out, _ = cli("history", "list", "--status", "unknown", "--json")
+    assert code == 0 and [json.loads(line)["run_id"] for line in out.splitlines()] == [lost.run_id]
+    assert json.loads(cli("history", "show", lost.run_id)[1])["status"] == "unknown"
+    # a listing without unknown runs keeps its plain totals line
+    assert "possibly billed" not in cli("history", "list", "--status", "ok")[1]

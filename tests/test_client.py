@@ -73,8 +73,12 @@ def test_provider_precedence(monkeypatch):
 
 
 def test_real_provider_without_key_is_a_clear_error():
-    with pytest.raises(ig.AuthenticationError, match="IDEOGRAM_API_KEY"):
+    # A configuration problem found before sending: its own class, never an HTTP error.
+    with pytest.raises(ig.MissingKeyError, match="IDEOGRAM_API_KEY") as info:
         ig.Client(provider="ideogram")
+    assert not isinstance(info.value, ig.APIError)
+    with pytest.raises(ig.MissingKeyError, match="AIHUBMIX_API_KEY"):
+        ig.Client(provider="aihubmix")
     with pytest.raises(ValueError, match="not a provider"):
         ig.Client(provider="midjourney")
 
@@ -123,8 +127,9 @@ def test_invalid_spec_never_leaves_the_machine():
 
 
 def test_retries_honour_retry_after_then_succeed():
+    # 429 and 503 say "not done": sent again. (A 500 no longer is: its outcome is unknown.)
     waits: list[float] = []
-    sim = SimulatorTransport(faults=Faults(script=["429", "500", None], retry_after=7))
+    sim = SimulatorTransport(faults=Faults(script=["429", "503", None], retry_after=7))
     client = make_client(sim, sleep=waits.append, max_retries=3)
     result = client.run(ig.Generate(prompt="retry me"))
     assert result.ok and result.attempts == 3
@@ -133,22 +138,28 @@ def test_retries_honour_retry_after_then_succeed():
     assert client.history[result.run_id].attempts == 3
 
 
-@pytest.mark.parametrize("fault", ["timeout", "drop"])
-def test_connection_faults_are_retried(fault):
+@pytest.mark.parametrize(("fault", "error"), [("timeout", ig.APITimeoutError), ("drop", ig.APIConnectionError)])
+def test_a_lost_answer_is_not_sent_again(fault, error):
+    # Old rule: re-sent (up to three POSTs for one call). The client cannot tell a lost answer
+    # from one never made, so the outcome is unknown: one POST, recorded as such, not re-sent.
     waits: list[float] = []
-    client = make_client(SimulatorTransport(faults=Faults(script=[fault, None])), sleep=waits.append)
-    assert client.run(ig.Generate(prompt="flaky")).attempts == 2
-    assert len(waits) == 1
+    rec = Recorder(SimulatorTransport(faults=Faults(script=[fault, None])))
+    client = make_client(rec, sleep=waits.append)
+    with pytest.raises(ig.OutcomeUnknownError) as info:
+        client.run(ig.Generate(prompt="flaky"))
+    assert isinstance(info.value, error)  # still the timeout / connection error it was
+    assert len(rec.posts) == 1 and waits == []
+    assert client.history[info.value.run_id].status == "unknown"
 
 
 def test_retries_give_up_with_a_typed_error_that_is_recorded():
-    client = make_client(SimulatorTransport(faults=Faults(script=["500"] * 5)), sleep=lambda s: None, max_retries=2)
+    client = make_client(SimulatorTransport(faults=Faults(script=["503"] * 5)), sleep=lambda s: None, max_retries=2)
     with pytest.raises(ig.ServerError) as info:
         client.run(ig.Generate(prompt="down"))
     err = info.value
-    assert err.status == 500 and err.run_id
+    assert err.status == 503 and err.run_id and not isinstance(err, ig.OutcomeUnknownError)
     row = client.history[err.run_id]
-    assert row.status == "error" and row.attempts == 3 and row.http_status == 500 and row.cost_usd == 0
+    assert row.status == "error" and row.attempts == 3 and row.http_status == 503 and row.cost_usd == 0
 
 
 @pytest.mark.parametrize(

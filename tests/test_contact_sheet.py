@@ -139,3 +139,73 @@ def test_png_chunk_round_trip_and_page_names(tmp_path):
 def test_line_height_fits_the_font():
     f = font(30)
     assert line_height(f) >= 30
+
+
+def _wrap_one_character_at_a_time(text, f, width, max_lines):
+    """`wrap` as it was before the binary search (frozen copy): the definition of "same output"."""
+    lines = []
+    for para in str(text).splitlines() or [""]:
+        current = ""
+        for word in para.split():
+            trial = f"{current} {word}" if current else word
+            if f.getlength(trial) <= width:
+                current = trial
+                continue
+            if current:
+                lines.append(current)
+            while f.getlength(word) > width and len(word) > 1:
+                cut = len(word)
+                while cut > 1 and f.getlength(word[:cut]) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            current = word
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and f.getlength(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last + "…"
+    return lines
+
+
+def test_wrap_gives_the_same_lines_as_cutting_one_character_at_a_time():
+    import random
+
+    rng = random.Random(4)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789éßW.,;:-_/()'\" "
+    texts = [
+        "prompt: a lighthouse at dusk, oil painting, thick brush strokes",
+        "style_type: REALISTIC\nseed: 12345",
+        "supercalifragilisticexpialidocious-antidisestablishmentarianism and more",
+        "",
+        "   ",
+        "W" * 70,
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen",
+    ]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 90))) for _ in range(20)]
+    texts += [" ".join("x" * rng.randint(1, 30) for _ in range(rng.randint(1, 6))) for _ in range(12)]
+    for size in (16, 27):
+        f = font(size)
+        for text in texts:
+            for width, max_lines in ((100, 4), (240, 3), (57, 50), (8, 3)):
+                if width == 8 and len(text) > 40:  # the old code is quadratic there: keep the test quick
+                    continue
+                assert wrap(text, f, width, max_lines) == _wrap_one_character_at_a_time(text, f, width, max_lines), (
+                    text, size, width, max_lines)  # fmt: skip
+
+
+def test_a_500_character_word_wraps_into_lines_that_fit_the_cell():
+    f = font(27)
+    word = "".join("abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(500))
+    for max_lines in (4, 100):
+        lines = wrap(f"prompt: {word} end", f, 340, max_lines)
+        assert all(f.getlength(line) <= 340 for line in lines)
+        assert len(lines) <= max_lines
+    lines = wrap(word, f, 340, 100)
+    assert "".join(lines) == word  # nothing lost when every line is kept
+    used = 0
+    for line in lines[:-1]:  # and every cut line is as long as fits: one more character would not
+        used += len(line)
+        assert f.getlength(line + word[used]) > 340

@@ -11,6 +11,7 @@ import os
 import stat
 import sys
 
+import httpx
 import nbformat
 import pytest
 from PIL import Image
@@ -285,6 +286,57 @@ def test_totals_count_runs_images_and_cost_per_filter(client, history):
     client.run(ig.Generate(prompt="a", num_images=3, seed=1))
     with pytest.raises(ig.UnprocessableError):
         client.run(ig.Generate(prompt="__unsafe__"))
-    assert history.totals() == {"runs": 2, "images": 3, "cost_usd": pytest.approx(history.total_cost())}
-    assert history.totals(status="error") == {"runs": 1, "images": 0, "cost_usd": 0.0}
+    assert history.totals() == {"runs": 2, "images": 3, "cost_usd": pytest.approx(history.total_cost()),
+                                "unknown": 0, "unknown_usd": 0.0}  # fmt: skip
+    assert history.totals(status="error") == {"runs": 1, "images": 0, "cost_usd": 0.0, "unknown": 0, "unknown_usd": 0.0}
     assert history.totals(endpoint="remix")["runs"] == 0
+
+
+# --- calls whose outcome is unknown (sent, answer lost: maybe billed) ---------------------------
+class LoseAnswers(httpx.BaseTransport):
+    """The simulator, but the answers to the first `n` POSTs are lost after the work."""
+
+    def __init__(self, n: int = 1) -> None:
+        self.sim = SimulatorTransport()
+        self.n = n
+        self.posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            request.read()
+            self.posts += 1
+            if self.posts <= self.n:
+                self.sim.handle_request(request).read()
+                raise httpx.RemoteProtocolError("answer lost", request=request)
+        return self.sim.handle_request(request)
+
+
+def test_an_unknown_run_is_marked_and_its_cell_does_not_send_it_again(history, tmp_path, capsys):
+    wire = LoseAnswers()
+    client = ig.Client(provider="offline", history=history, transport=wire)
+    with pytest.raises(ig.OutcomeUnknownError) as info:
+        client.run(ig.Generate(prompt="lost", rendering_speed="TURBO"), label="mine")
+    client.run(ig.Generate(prompt="fine"))
+    run_id = info.value.run_id
+    nb = nbformat.read(history.export_notebook(tmp_path / "u.ipynb"), as_version=4)
+    assert "2 runs (0 failed, 1 outcome unknown)" in nb.cells[0].source
+    assert "(of which $0.03 possibly billed)" in nb.cells[0].source
+    lost_md, lost_code = nb.cells[2], code_cells(nb)[0]
+    assert lost_code.metadata["ideogram_nb"]["status"] == "unknown"
+    assert "**outcome unknown, possibly billed**: OutcomeUnknownConnectionError" in lost_md.source
+    assert "$0.030 possibly billed" in lost_md.source and "resend = True" in lost_md.source
+    assert "resend = False" in lost_code.source and lost_code.outputs[0].text.startswith("OutcomeUnknownConnectionError")
+    ast.parse(lost_code.source)
+
+    # Executed as exported: nothing is sent; the reader is told why and how to send it.
+    namespace = {"ig": ig, "history": history, "client": client, "show": print}
+    exec(lost_code.source, namespace)  # noqa: S102
+    assert wire.posts == 2 and f"not sent again: run {run_id} may already have been billed" in capsys.readouterr().out
+    exec(lost_code.source.replace("resend = False", "resend = True"), namespace)  # noqa: S102 - on purpose
+    assert wire.posts == 3
+
+    lines = history.to_jsonl(tmp_path / "u.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert first["status"] == "unknown" and first["error_type"] == "OutcomeUnknownConnectionError"
+    assert "billed" in first["error"] and first["cost_usd"] == pytest.approx(0.03)
+    assert history.totals()["unknown_usd"] == pytest.approx(0.03) and history.totals()["unknown"] == 1

@@ -454,3 +454,108 @@ def test_votes_keep_every_vote_and_count_the_latest(tmp_path):
     assert latest[0]["meta"] == {"note": "changed my mind"}
     assert len(history.votes("cmp-1", latest=False)) == 3
     assert len(History(tmp_path).votes()) == 3  # reopened: (cmp-1, 0), (cmp-1, 1), (cmp-2, 0)
+
+
+# --- status "unknown": sent, answer lost, maybe billed --------------------------------------------
+def test_unknown_runs_are_stored_filtered_totalled_and_found_for_resume(tmp_path):
+    history = History(tmp_path)
+    ok = make_run(history, 1, request_hash="same", created_at="2025-01-01T00:00:00.000000+00:00")
+    lost = make_run(history, 2, status="unknown", images=[], error="no answer; possibly billed",
+                    error_type="OutcomeUnknownTimeoutError", request_hash="other", cost_usd=0.06,
+                    created_at="2025-01-02T00:00:00.000000+00:00")  # fmt: skip
+    for rec in (ok, lost):
+        history.record(rec)
+    assert "unknown" in History.STATUSES
+    assert [r.run_id for r in history.runs(status="unknown")] == [lost.run_id]
+    assert history.total_cost() == pytest.approx(0.09)  # possibly billed counts: budgets stay safe
+    assert history.totals()["unknown"] == 1 and history.totals()["unknown_usd"] == pytest.approx(0.06)
+    assert [d["status"] for d in history.to_records()] == ["ok", "unknown"]
+    assert history.find_unknown("other").run_id == lost.run_id
+    assert history.find_replay("other") is None  # an unknown run never answers a replay
+    assert history.find_unknown("same") is None
+    # a later success of the same request settles it: resume need not hold back any more
+    history.record(make_run(history, 3, request_hash="other", created_at="2025-01-03T00:00:00.000000+00:00"))
+    assert history.find_unknown("other") is None
+
+
+def test_a_history_written_before_status_unknown_is_migrated_in_place(tmp_path):
+    db = tmp_path / HISTORY_DB_NAME
+    conn = sqlite3.connect(db, isolation_level=None)
+    for migration in MIGRATIONS[:2]:  # the schema as the previous release left it
+        migration(conn)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO runs (run_id, created_at, provider, endpoint, status, spec) "
+                 "VALUES ('old-run', '2024-01-01T00:00:00+00:00', 'offline', 'generate', 'ok', '{}')")  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO runs (run_id, created_at, provider, endpoint, status, spec) "
+                     "VALUES ('x', '2024-01-01', 'offline', 'generate', 'unknown', '{}')")  # fmt: skip
+    indexes_before = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    conn.close()
+
+    history = History(tmp_path)
+    assert history["old-run"].status == "ok"
+    lost = make_run(history, 1, status="unknown", images=[], error="lost")
+    history.record(lost)
+    assert history[lost.run_id].status == "unknown"
+    conn = sqlite3.connect(db)
+    try:
+        indexes_after = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    finally:
+        conn.close()
+    assert indexes_after == indexes_before and integrity(db) == "ok"
+    with pytest.raises(ValueError, match="status"):
+        history.record(make_run(history, 2, status="maybe"))
+
+
+# --- listing speed path: JSON fields decoded on first use ---------------------------------------
+
+
+def test_listed_runs_equal_the_runs_read_one_by_one(tmp_path):
+    """`runs()` decodes spec/images/descriptions/inputs lazily; nothing else may differ."""
+    import copy
+    import dataclasses
+    import pickle
+
+    history = History(tmp_path)
+    recorded = [
+        make_run(history, 0),
+        make_run(history, 1, status="error", error="boom", images=[], spec={"endpoint": "generate", "prompt": "é ✓ \"q\""}),
+        make_run(history, 2, descriptions=["a cat", "a dog"], inputs=[{"field": "image", "sha256": None}],
+                 spec={"endpoint": "remix", "prompt": "p", "image_weight": 0.30000000000000004, "nested": {"a": [1, 2.5]}}),
+    ]  # fmt: skip
+    for rec in recorded:
+        history.record(rec)
+    listed = history.runs(newest_first=False)
+    assert [r.run_id for r in listed] == [r.run_id for r in recorded]
+    for lazy, original in zip(listed, recorded):
+        assert type(lazy) is RunRecord
+        assert lazy == original == history[original.run_id]
+        assert lazy.to_dict() == original.to_dict()
+        assert repr(lazy) == repr(history[original.run_id])  # stored JSON has sorted keys
+        assert dataclasses.replace(lazy, label="x").spec == original.spec
+        assert pickle.loads(pickle.dumps(lazy)) == original
+        assert copy.deepcopy(lazy) == original and copy.copy(lazy) == original
+    again = history.runs(newest_first=False)
+    again[2].spec["prompt"] = "changed"  # a listing's records are its own
+    again[2].images.append({})
+    assert history.runs(newest_first=False)[2].spec["prompt"] == "p"
+    assert listed[2].spec["prompt"] == "p" and listed[2].images == recorded[2].images
+    fresh = history.runs(newest_first=False)[2]
+    fresh.spec = {"endpoint": "generate", "prompt": "assigned before reading"}
+    assert fresh.images == recorded[2].images and fresh.spec["prompt"] == "assigned before reading"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = listed[0].nope
+    assert not hasattr(RunRecord(provider="p", endpoint="e", spec={}), "nope")
+
+
+def test_json_decoding_shortcut_matches_json_loads():
+    import json
+
+    texts = ['{"a": 1, "b": [1.5, null, true], "c": "\\u00e9"}', "[]", "[1, 2]", '"s"', "0.30000000000000004",
+             ' {"padded": 1} ', "-Infinity", '{"k": "v"}\n']  # fmt: skip
+    for text in texts:
+        assert _history._decode_json(text) == json.loads(text)
+    for broken in ("", "{", '{"a": 1} trailing', "[1,]"):
+        with pytest.raises(json.JSONDecodeError):
+            _history._decode_json(broken)

@@ -468,3 +468,156 @@ def test_a_2048_mask_with_200_strokes_is_exact() -> None:
     assert np.array_equal(rebuilt.array, mask.array)
     _, pixels = _png_pixels(mask.to_png())
     assert np.array_equal(pixels == 0, mask.array)
+
+
+# --- span rasteriser: the same bits as the original box method ---------------------------------
+
+
+def _original_paint(arr: np.ndarray, points: list[list[float]], radius: float, value: bool) -> None:
+    """The rasteriser as it was before row spans (frozen copy): every pixel of each segment's
+    bounding box tested with `(pixel - closest point)² <= r²`. The definition of "same bits"."""
+    import math
+
+    height, width = arr.shape
+    r = float(radius)
+    r2 = r * r
+    pairs = list(zip(points[:-1], points[1:], strict=True)) if len(points) > 1 else [(points[0], points[0])]
+    for (ax, ay), (bx, by) in pairs:
+        x0 = max(math.ceil(min(ax, bx) - r), 0)
+        x1 = min(math.floor(max(ax, bx) + r) + 1, width)
+        y0 = max(math.ceil(min(ay, by) - r), 0)
+        y1 = min(math.floor(max(ay, by) + r) + 1, height)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        xs = np.arange(x0, x1, dtype=np.float64) - ax
+        ys = (np.arange(y0, y1, dtype=np.float64) - ay)[:, None]
+        vx, vy = bx - ax, by - ay
+        length2 = vx * vx + vy * vy
+        if length2 > 0:
+            t = xs * (vx / length2) + ys * (vy / length2)
+            np.clip(t, 0.0, 1.0, out=t)
+            ex = xs - t * vx
+            ey = ys - t * vy
+            hit = ex * ex + ey * ey <= r2
+        else:
+            hit = xs * xs + ys * ys <= r2
+        region = arr[y0:y1, x0:x1]
+        if value:
+            region |= hit
+        else:
+            region &= ~hit
+
+
+def _awkward_stroke(rng: np.random.Generator, kind: int, size: int) -> tuple[list[list[float]], float]:
+    """Strokes that stress the closed formula: ties, axis-parallel and nearly so, repeats, dots."""
+    n = int(rng.integers(1, 6))
+    if kind == 0:  # anywhere, also off the image
+        pts = rng.uniform(-20, size + 20, (n, 2))
+    elif kind == 1:  # integer points: row ends land exactly on pixel centres
+        pts = rng.integers(-10, size + 10, (n, 2)).astype(float)
+    elif kind == 2:  # half-integer points
+        pts = rng.integers(-10, 2 * size + 10, (n, 2)) / 2.0
+    elif kind == 3:  # vertical
+        pts = rng.integers(0, size, (n, 2)).astype(float)
+        pts[:, 0] = pts[0, 0]
+    elif kind == 4:  # horizontal, or a hair off it
+        pts = rng.uniform(0, size, (n, 2))
+        pts[1:, 1] = pts[0, 1] + rng.choice([0.0, 1e-12, 1e-9, 1e-7, 1e-3], n - 1)
+    elif kind == 5:  # repeated points: zero-length segments
+        pts = np.repeat(rng.integers(0, size, (1, 2)).astype(float), n, axis=0)
+        pts[-1] += rng.integers(0, 3, 2)
+    else:  # diagonals at 45 degrees through pixel centres
+        start = rng.integers(0, size, 2).astype(float)
+        pts = start + np.outer(np.arange(n), rng.choice([-1.0, 1.0], 2) * rng.integers(1, 9))
+    radius = float(rng.choice([0.3, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 7.5, 20.0, rng.uniform(0.1, 30)]))
+    return pts.tolist(), radius
+
+
+@pytest.mark.parametrize("kind", range(7))
+def test_span_rasteriser_paints_exactly_the_original_pixels(kind: int) -> None:
+    rng = np.random.default_rng(100 + kind)
+    for _ in range(300):
+        width, height = (int(v) for v in rng.integers(1, 90, 2))
+        points, radius = _awkward_stroke(rng, kind, max(width, height))
+        expected = np.zeros((height, width), dtype=bool)
+        _original_paint(expected, points, radius, True)
+        mask = Mask(width, height)
+        mask.stroke(points, radius)
+        assert np.array_equal(mask.array, expected), (width, height, points, radius)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-40, 240), st.integers(-40, 240)), min_size=1, max_size=6),
+    st.sampled_from([0.5, 1.0, 2.0, 3.0, 4.5, 10.0, 17.0]),
+    st.sampled_from([1.0, 2.0, 4.0]),
+)
+def test_span_rasteriser_matches_the_original_on_grid_ties(points, radius, scale) -> None:
+    """Points on a 1/scale grid with round radii: the formula's row ends sit exactly on pixels."""
+    pts = [[x / scale, y / scale] for x, y in points]
+    expected = np.zeros((60, 70), dtype=bool)
+    _original_paint(expected, pts, radius, True)
+    mask = Mask(70, 60)
+    mask.stroke(pts, radius)
+    assert np.array_equal(mask.array, expected)
+
+
+def test_a_burst_of_paint_and_erase_strokes_equals_applying_them_one_by_one() -> None:
+    """Strokes are drawn in batches when the mask is read; order across paint/erase must hold."""
+    rng = np.random.default_rng(3)
+    size = 160
+    expected = np.zeros((size, size), dtype=bool)
+    mask = Mask(size, size)
+    for i in range(120):
+        points, radius = _awkward_stroke(rng, i % 7, size)
+        erase = i % 9 in (4, 5)  # runs of erasing between runs of painting
+        _original_paint(expected, points, radius, not erase)
+        mask.stroke(points, radius, erase=erase)
+        if i % 40 == 39:
+            mask.rect(10, 10, 50, 30, erase=True)
+            expected[10:30, 10:50] = False
+    assert np.array_equal(mask.array, expected)
+    assert np.array_equal(Mask.from_ops(size, size, mask.ops).array, expected)
+
+
+def test_long_strokes_spread_over_a_2048_mask_are_exact() -> None:
+    """The shape that used to take seconds: long segments in every direction."""
+    rng = np.random.default_rng(11)
+    size = 2048
+    strokes = [rng.uniform(0, size, (8, 2)).tolist() for _ in range(6)]
+    expected = np.zeros((size, size), dtype=bool)
+    mask = Mask(size, size)
+    for k, points in enumerate(strokes):
+        _original_paint(expected, points, 20.0, k != 4)
+        mask.stroke(points, 20.0, erase=k == 4)
+    assert np.array_equal(mask.array, expected)
+
+
+def test_strokes_drawn_lazily_still_undo_redo_and_copy_exactly() -> None:
+    """Ops are drawn when read: undo past undrawn ops, redo, copy and snapshots stay exact."""
+    rng = np.random.default_rng(5)
+    mask = Mask(96, 64)
+    states = [np.zeros((64, 96), dtype=bool)]
+    for i in range(40):
+        points, radius = _awkward_stroke(rng, i % 7, 96)
+        mask.stroke(points, radius, erase=i % 6 == 5)
+        if i % 3 == 0:  # read only now and then: several ops drawn in one batch
+            states.append(mask.array.copy())
+        else:
+            states.append(Mask.from_ops(96, 64, mask.ops).array.copy())
+    twin = mask.copy()
+    for expected in reversed(states[:-1]):
+        assert mask.undo()
+        if rng.random() < 0.5:
+            assert np.array_equal(mask.array, expected)
+    assert np.array_equal(mask.array, states[0])
+    for _ in states[1:]:
+        assert mask.redo()
+    assert np.array_equal(mask.array, states[-1])
+    assert np.array_equal(twin.array, states[-1])
+
+
+def test_from_ops_still_refuses_a_bitmap_of_the_wrong_size() -> None:
+    small = Mask.from_image(Image.new("L", (4, 4), 0))
+    with pytest.raises(ValueError, match="bitmap op is 4x4"):
+        Mask.from_ops(8, 8, small.ops)

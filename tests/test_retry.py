@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from email.utils import formatdate
 
-from ideogram_nb._retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ideogram_nb._retry import RetryPolicy, Verdict, classify_status, is_retryable_status, parse_retry_after
 from ideogram_nb._slots import ImageSlots
 
 
@@ -30,9 +30,27 @@ def test_backoff_grows_is_capped_and_jittered():
     assert policy.delay(1, retry_after=7.0) == 7.0
 
 
-def test_retryable_statuses():
-    assert all(is_retryable_status(s) for s in (429, 500, 502, 503, 504))
-    assert not any(is_retryable_status(s) for s in (400, 401, 403, 404, 422))
+def test_only_answers_that_say_not_done_are_sent_again():
+    # Old rule: every 5xx was re-sent. Now only what proves the service did not act.
+    assert all(is_retryable_status(s) for s in (408, 429, 503))
+    assert not any(is_retryable_status(s) for s in (400, 401, 403, 404, 409, 422, 500, 501, 502, 504, 524))
+
+
+def test_verdict_per_status():
+    assert {s: classify_status(s) for s in (408, 429, 503)} == dict.fromkeys((408, 429, 503), Verdict.RESEND)
+    # delivered, and behind a gateway the upstream may have made and billed the images
+    assert all(classify_status(s) is Verdict.UNKNOWN for s in (500, 502, 504, 520, 524, 599))
+    assert all(classify_status(s) is Verdict.FINAL for s in (300, 400, 401, 402, 403, 404, 409, 422, 501, 505))
+
+
+def test_send_again_only_within_the_retries_and_only_unknown_when_asked():
+    policy = RetryPolicy(max_retries=2)
+    assert policy.should_send_again(Verdict.RESEND, 1, resend_unknown=False)
+    assert policy.should_send_again(Verdict.RESEND, 2, resend_unknown=False)
+    assert not policy.should_send_again(Verdict.RESEND, 3, resend_unknown=False)
+    assert not policy.should_send_again(Verdict.UNKNOWN, 1, resend_unknown=False)
+    assert policy.should_send_again(Verdict.UNKNOWN, 1, resend_unknown=True)
+    assert not policy.should_send_again(Verdict.FINAL, 1, resend_unknown=True)
 
 
 def test_image_slots_weight_and_oversize_call():

@@ -20,7 +20,6 @@ import ideogram_nb as ig
 from ideogram_nb import ImageInputError, SpecError, spec_from_dict
 from ideogram_nb._api import ROUTES
 from ideogram_nb._images import register_image_resolver, to_image_input, unregister_image_resolver
-from ideogram_nb._specs._registry import SPEC_CLASSES
 from ideogram_nb._specs._base import (
     Choice,
     ImageListParam,
@@ -28,6 +27,7 @@ from ideogram_nb._specs._base import (
     Int,
     Text,
 )
+from ideogram_nb._specs._registry import SPEC_CLASSES
 from ideogram_nb._specs._v3 import ColorPaletteParam, StyleCodesParam
 from ideogram_nb._specs._wire import request_hash
 
@@ -44,6 +44,12 @@ def encode(img: Image.Image) -> bytes:
 POOL = [to_image_input(encode(Image.new("RGB", (8 + i, 8), (40 * i, 10, 10)))) for i in range(4)]
 GIF = io.BytesIO()
 Image.new("RGB", (4, 4)).save(GIF, format="GIF")
+
+
+def sent_images(spec: ig.Spec) -> list[Any]:
+    """What a history's store holds after a run: every input as sent (an edit mask with grey
+    pixels is sent thresholded, so its ref names the clean mask, not the pool image)."""
+    return [image for images in spec.input_images().values() for image in images]
 
 
 @contextmanager
@@ -228,6 +234,13 @@ HANDMADE = [
     lambda: ig.LegacyEdit(prompt="p", image=POOL[0], mask=POOL[1], model="V_2_TURBO", style_type="ANIME"),
     lambda: ig.Upscale(image=POOL[2], resemblance=55, detail=90),
     lambda: ig.Describe(image=POOL[3], describe_model_version="V_2"),
+    # Ideogram-only fields and values (issue #11)
+    lambda: ig.Generate(prompt="hero", character_reference_images=[POOL[0]], character_reference_images_mask=[POOL[1]],
+                        custom_model_uri="model/mine/version/2", style_type="CUSTOM", rendering_speed="QUALITY"),
+    lambda: ig.Edit(prompt="hat", image=POOL[0], mask=POOL[1], character_reference_images=POOL[2:3]),
+    lambda: ig.LegacyGenerate(prompt="p", model="AUTO", magic_prompt_version="V_0_8", style_type="FICTION"),
+    lambda: ig.Upscale(image=POOL[2], magic_prompt_option="ON", magic_prompt_version="V_0_3"),
+    lambda: ig.Describe(image=POOL[3], describe_model_version="CUSTOM"),
 ]  # fmt: skip
 
 
@@ -235,7 +248,7 @@ HANDMADE = [
 def test_handmade_specs_round_trip_exactly(make):
     spec = make()
     d = spec.to_dict()
-    with serving(POOL):
+    with serving(POOL + sent_images(spec)):
         again = spec_from_dict(json.loads(json.dumps(d)))
     assert type(again) is type(spec)
     assert again.to_dict() == d
@@ -265,9 +278,9 @@ def _value_strategy(p: Any) -> st.SearchStrategy[Any]:
 
 
 SPECS = st.sampled_from(ALL).flatmap(
-    lambda cls: st.fixed_dictionaries(
-        {}, optional={n: _value_strategy(cls.param[n]) for n in cls.field_names()}
-    ).map(lambda kw: cls(**kw))
+    lambda cls: st.fixed_dictionaries({}, optional={n: _value_strategy(cls.param[n]) for n in cls.field_names()}).map(
+        lambda kw: cls(**kw)
+    )
 )
 
 
@@ -275,7 +288,7 @@ SPECS = st.sampled_from(ALL).flatmap(
 @given(SPECS)
 def test_any_valid_spec_round_trips_exactly(spec):
     d = spec.to_dict()
-    with serving(POOL):
+    with serving(POOL + sent_images(spec)):
         again = spec_from_dict(json.loads(json.dumps(d)))
     assert again.to_dict() == d
     assert request_hash(again) == request_hash(spec)

@@ -29,21 +29,27 @@ def mask(w: int, h: int, black_rows: int) -> ImageInput:
 
 
 IMG = png(20, 20)
-ALL_MODELS = ["V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO", "V_3"]
+ALL_MODELS = ["V_1", "V_1_TURBO", "V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO", "V_3", "AUTO"]
 
 
 def rules(spec: ig.Spec) -> list[tuple[str, str]]:
     return [(p.field, p.rule) for p in spec.problems()]
 
 
+def warned(spec: ig.Spec) -> list[str]:
+    return [p.field for p in spec.warnings()]
+
+
 # --- fields ---------------------------------------------------------------------------------
 FIELDS = {
     ig.LegacyGenerate: {"prompt", "aspect_ratio", "model", "magic_prompt_option", "seed", "style_type",
-                        "negative_prompt", "num_images", "resolution", "color_palette"},
+                        "negative_prompt", "num_images", "resolution", "color_palette", "magic_prompt_version"},
     ig.LegacyRemix: {"prompt", "image", "aspect_ratio", "image_weight", "model", "negative_prompt",
-                     "magic_prompt_option", "num_images", "resolution", "seed", "style_type", "color_palette"},
+                     "magic_prompt_option", "num_images", "resolution", "seed", "style_type", "color_palette",
+                     "magic_prompt_version"},
     ig.LegacyEdit: {"image", "mask", "prompt", "model", "magic_prompt_option", "num_images", "seed", "style_type"},
-    ig.Upscale: {"image", "prompt", "resemblance", "detail", "magic_prompt_option", "num_images", "seed"},
+    ig.Upscale: {"image", "prompt", "resemblance", "detail", "magic_prompt_option", "num_images", "seed",
+                 "magic_prompt_version"},
     ig.Describe: {"image", "describe_model_version"},
 }  # fmt: skip
 
@@ -52,7 +58,7 @@ FIELDS = {
 def test_fields_use_the_legacy_names(cls):
     assert set(cls.field_names()) == FIELDS[cls]
     advanced = {n for n in cls.field_names() if cls.param[n].precedence >= ADVANCED_PRECEDENCE}
-    assert advanced == ({"color_palette"} & FIELDS[cls])
+    assert advanced == ({"color_palette", "magic_prompt_version"} & FIELDS[cls])
 
 
 def test_model_defaults_to_v2_explicitly_and_lists_v3_last():
@@ -64,11 +70,13 @@ def test_model_defaults_to_v2_explicitly_and_lists_v3_last():
 
 
 def test_legacy_enums():
-    styles = [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "RENDER_3D", "ANIME"]
+    styles = [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "RENDER_3D", "ANIME", "FICTION", "STYLIZED", "CUSTOM"]
     assert ig.LegacyGenerate.param.style_type.objects == styles
+    versions = [None, "V_0", "V_0_1", "V_0_2", "V_0_3", "V_0_4", "V_0_5", "V_0_6", "V_0_7", "V_0_8"]
+    assert ig.LegacyGenerate.param.magic_prompt_version.objects == versions
     assert len(ig.LegacyGenerate.param.aspect_ratio.objects) == 12  # None + 11
     assert len(ig.LegacyGenerate.param.resolution.objects) == 79  # None + 78
-    assert ig.Describe.param.describe_model_version.objects == [None, "V_2", "V_3"]
+    assert ig.Describe.param.describe_model_version.objects == [None, "V_2", "V_3", "CUSTOM"]
     with pytest.raises(SpecError, match="aspect_ratio='16x9'"):
         ig.LegacyGenerate(aspect_ratio="16x9")  # V3 spelling
     with pytest.raises(SpecError, match="resolution='1024x1024'"):
@@ -99,10 +107,13 @@ def test_upscale_prompt_is_optional():
 @pytest.mark.parametrize("model", ALL_MODELS)
 def test_resolution_only_for_v2_class_models(model):
     spec = ig.LegacyGenerate(prompt="p", model=model, resolution="RESOLUTION_1024_1024")
-    if model in ("V_2", "V_2_TURBO", "V_2A", "V_2A_TURBO"):
-        assert rules(spec) == []
-    else:
-        assert rules(spec) == [("resolution", f"only for V_2, V_2_TURBO, V_2A, V_2A_TURBO, not with model='{model}'")]
+    if model in ("V_2", "V_2_TURBO"):  # "for model_version 2.0 only" (schema) and "V_2-class" (seed)
+        assert rules(spec) == [] and warned(spec) == []
+    elif model in ("V_2A", "V_2A_TURBO", "AUTO"):  # is 2a "2.0"? AUTO picks the model: sent, warned
+        assert rules(spec) == [] and warned(spec) == ["resolution"]
+    else:  # every source rules V_1 and V_3 out
+        rule = "only for 2.0 models (Ideogram) / V_2-class models (AiHubMix)"
+        assert rules(spec) == [("resolution", f"{rule}, not with model='{model}'")]
 
 
 def test_resolution_and_aspect_ratio_are_exclusive():
@@ -120,9 +131,24 @@ def test_style_type_not_with_v1(model):
 
 @pytest.mark.parametrize("model", ALL_MODELS)
 def test_negative_prompt_only_for_v1_and_v2(model):
+    """Refused with V_2A (every source says no); with V_3 (AiHubMix's own example sends it)
+    and AUTO it was refused too, and is now sent with a warning (issue #11)."""
     spec = ig.LegacyRemix(prompt="p", image=IMG, model=model, negative_prompt="blur")
-    allowed = model in ("V_1", "V_1_TURBO", "V_2", "V_2_TURBO")
-    assert [f for f, _ in rules(spec)] == ([] if allowed else ["negative_prompt"])
+    documented = model in ("V_1", "V_1_TURBO", "V_2", "V_2_TURBO")
+    disputed = model in ("V_3", "AUTO")
+    assert [f for f, _ in rules(spec)] == ([] if documented or disputed else ["negative_prompt"])
+    assert warned(spec) == (["negative_prompt"] if disputed else [])
+
+
+def test_v3_with_negative_prompt_warns_naming_the_disagreement():
+    [warning] = ig.LegacyGenerate(prompt="p", model="V_3", negative_prompt="blur").validate()
+    assert warning.field == "negative_prompt"
+    assert (
+        "AiHubMix's own example sends it with V_3" in warning.rule
+        and "V_1, V_1_TURBO, V_2 and V_2_TURBO" in warning.rule
+    )
+    [auto] = ig.LegacyGenerate(prompt="p", model="AUTO", negative_prompt="blur").validate()
+    assert "AUTO lets the service pick the model" in auto.rule
 
 
 def test_blank_negative_prompt_is_not_a_problem_for_any_model():
@@ -132,8 +158,9 @@ def test_blank_negative_prompt_is_not_a_problem_for_any_model():
 @pytest.mark.parametrize("model", ALL_MODELS)
 def test_color_palette_not_for_v1_or_v2a(model):
     spec = ig.LegacyGenerate(prompt="p", model=model, color_palette="EMBER")
-    allowed = model in ("V_2", "V_2_TURBO", "V_3")
+    allowed = model in ("V_2", "V_2_TURBO", "V_3", "AUTO")  # "Not supported by V_1, V_1_TURBO, V_2A and V_2A_TURBO"
     assert [f for f, _ in rules(spec)] == ([] if allowed else ["color_palette"])
+    assert warned(spec) == []
 
 
 def test_legacy_edit_only_with_v2_and_v2_turbo():
@@ -176,3 +203,41 @@ def test_expected_sizes():
 def test_describe_counts_as_one_call_and_costs_nothing_known():
     spec = ig.Describe(image=IMG)
     assert spec.image_count == 1 and spec.estimate_cost() == 0.0
+
+
+# --- Ideogram-only values (issue #11) -------------------------------------------------------
+def test_magic_prompt_version_is_sent_and_warned_only_with_magic_prompt_off():
+    spec = ig.LegacyGenerate(prompt="p", magic_prompt_version="V_0_5")
+    assert spec.problems() == [] and spec.warnings() == []
+    assert spec.to_dict()["magic_prompt_version"] == "V_0_5"
+    off = ig.Upscale(image=IMG, magic_prompt_option="OFF", magic_prompt_version="V_0")
+    [warning] = off.validate()
+    assert warning.field == "magic_prompt_version" and "AUTO or ON" in warning.rule
+    assert ig.LegacyRemix(prompt="p", image=IMG, magic_prompt_option="ON", magic_prompt_version="V_0").warnings() == []
+
+
+def test_auto_model_takes_style_type_and_palette_without_a_word():
+    spec = ig.LegacyGenerate(prompt="p", model="AUTO", style_type="STYLIZED", color_palette="EMBER")
+    assert spec.problems() == [] and spec.warnings() == []
+
+
+def test_legacy_custom_style_warns_that_no_custom_model_can_be_named():
+    [warning] = ig.LegacyGenerate(prompt="p", style_type="CUSTOM").validate()
+    assert warning.field == "style_type" and "takes no custom_model_uri" in warning.rule
+    assert ig.LegacyGenerate(prompt="p", style_type="FICTION").warnings() == []
+
+
+def test_describe_custom_version_is_accepted():
+    spec = ig.Describe(image=IMG, describe_model_version="CUSTOM")
+    assert spec.problems() == [] and spec.to_dict()["describe_model_version"] == "CUSTOM"
+
+
+def test_legacy_edit_jpeg_mask_is_binarised_with_a_warning():
+    img = Image.new("L", (20, 20), 255)
+    img.paste(0, (0, 0, 20, 8))
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=70)
+    spec = ig.LegacyEdit(prompt="p", image=IMG, mask=buf.getvalue())
+    assert spec.problems() == []
+    [warning] = spec.validate()
+    assert warning.field == "mask" and "pixels" in warning.rule and spec.mask.mime == "image/png"

@@ -53,10 +53,11 @@ SEED_FIELDS = {
     ig.ReplaceBackground: ["prompt", "image", "rendering_speed", "num_images", "style_reference_images",
                            "seed", "magic_prompt", "style_type"],
 }  # fmt: skip
+CHARACTER = ["character_reference_images", "character_reference_images_mask", "custom_model_uri"]
 ADVANCED = {
-    ig.Generate: ["resolution", "color_palette", "style_codes", "style_preset"],
-    ig.Remix: ["resolution", "color_palette", "style_codes", "style_preset"],
-    ig.Edit: ["style_reference_images", "color_palette", "style_codes", "style_preset"],
+    ig.Generate: ["resolution", "color_palette", "style_codes", "style_preset", *CHARACTER],
+    ig.Remix: ["resolution", "color_palette", "style_codes", "style_preset", *CHARACTER],
+    ig.Edit: ["style_reference_images", "color_palette", "style_codes", "style_preset", *CHARACTER],
     ig.Reframe: ["color_palette", "style_codes", "style_preset"],
     ig.ReplaceBackground: ["color_palette", "style_codes", "style_preset"],
 }
@@ -84,7 +85,7 @@ def test_optional_fields_default_to_not_sent_and_docs_name_the_service_default()
 
 
 def test_style_types_and_speeds_are_the_v3_lists():
-    styles = [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED"]
+    styles = [None, "AUTO", "GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED", "CUSTOM"]
     assert ig.Generate.param.style_type.objects == styles
     assert ig.Generate.param.rendering_speed.objects == [None, "TURBO", "DEFAULT", "QUALITY", "FLASH"]
     with pytest.raises(SpecError, match="style_type='ANIME'"):
@@ -272,3 +273,110 @@ def test_codes_and_colours_with_a_trailing_newline_are_refused():
     with pytest.raises(ig.SpecError) as err:
         ig.Generate(prompt="p", color_palette=["#ff0000\n"])
     assert err.value.fields[0] == "color_palette"
+
+
+# --- issue #11: the whole schema, no more refusals than the service makes --------------------
+def fake(size: int, tag: int = 1, w: int = 8, h: int = 8) -> ImageInput:
+    """An input of `size` bytes without encoding one (only sizes are checked here)."""
+    return ImageInput(bytes([tag]) * size, "image/png", w, h, f"{tag:064x}")
+
+
+def test_character_reference_fields_on_generate_remix_and_edit_only():
+    for cls in (ig.Generate, ig.Remix, ig.Edit):
+        assert {"character_reference_images", "character_reference_images_mask", "custom_model_uri"} <= set(
+            cls.field_names()
+        )
+    for cls in (ig.Reframe, ig.ReplaceBackground):  # the schema has neither there
+        assert "character_reference_images" not in cls.field_names()
+        assert "custom_model_uri" not in cls.field_names()
+
+
+def test_one_character_reference_is_allowed_more_are_refused():
+    one = ig.Generate(prompt="p", character_reference_images=[IMG])
+    assert one.problems() == [] and one.warnings() == []
+    two = ig.Generate(prompt="p", character_reference_images=[IMG, WIDE])
+    [problem] = two.problems()  # "currently only supports 1": no source allows more
+    assert problem.field == "character_reference_images" and problem.rule.startswith("at most 1")
+
+
+def test_character_references_share_ten_megabytes():
+    over = ig.Remix(prompt="p", image=IMG, character_reference_images=[fake(11 * 2**20, 1)])
+    rules = [p.rule for p in over.problems() if p.field == "character_reference_images"]
+    assert "together at most 10 MB" in rules
+
+
+def test_character_masks_must_match_the_references_in_number_and_should_in_size():
+    grey = Image.new("L", (20, 20), 128)
+    no_refs = ig.Generate(prompt="p", character_reference_images_mask=[grey])
+    [problem] = no_refs.problems()
+    assert problem.field == "character_reference_images_mask" and "0 given" in problem.rule
+    fits = ig.Generate(prompt="p", character_reference_images=[IMG], character_reference_images_mask=[grey])
+    assert fits.problems() == [] and fits.warnings() == []
+    with fits.character_reference_images_mask[0].open() as m:
+        assert m.mode == "L"  # a PIL mask is sent greyscale, its greys kept (not thresholded)
+        assert m.getpixel((3, 3)) == 128
+    off_size = ig.Edit(prompt="p", image=IMG, mask=mask(20, 20, 5), character_reference_images=[WIDE],
+                       character_reference_images_mask=[grey])  # fmt: skip
+    assert off_size.problems() == []
+    [warning] = off_size.warnings()
+    assert warning.field == "character_reference_images_mask" and "30x20" in warning.rule
+
+
+def test_character_reference_is_priced_at_its_own_rate_per_speed():
+    base = {"prompt": "p", "character_reference_images": [IMG], "num_images": 2}
+    assert ig.Generate(**base, rendering_speed="TURBO").estimate_cost() == 0.20
+    assert ig.Generate(**base).estimate_cost() == 0.30  # DEFAULT
+    assert ig.Remix(**base, image=IMG, rendering_speed="QUALITY").estimate_cost() == 0.40
+    assert ig.Edit(**base, image=IMG, mask=mask(20, 20, 5), rendering_speed="TURBO").estimate_cost() == 0.20
+    assert ig.Generate(prompt="p", num_images=2).estimate_cost() == 0.12  # without: the plain rate
+
+
+def test_custom_model_and_custom_style_are_warned_where_only_prose_speaks():
+    ok = ig.Generate(prompt="p", custom_model_uri="model/my-model/version/1")
+    assert ok.problems() == [] and ok.warnings() == []
+    assert ig.Generate(prompt="p", custom_model_uri="model/m/version/1", style_type="CUSTOM").warnings() == []
+    odd = ig.Generate(prompt="p", custom_model_uri="my-model")
+    assert odd.problems() == [] and [w.field for w in odd.warnings()] == ["custom_model_uri"]
+    clash = ig.Remix(prompt="p", image=IMG, custom_model_uri="model/m/version/1", style_type="REALISTIC")
+    assert clash.problems() == [] and [w.field for w in clash.warnings()] == ["style_type"]
+    lonely = ig.Generate(prompt="p", style_type="CUSTOM")
+    [warning] = lonely.warnings()
+    assert warning.field == "style_type" and "set custom_model_uri" in warning.rule
+
+
+def test_files_between_ten_and_twenty_five_megabytes_warn_where_a_source_allows_them():
+    remix = ig.Remix(prompt="p", image=fake(13 * 2**20))
+    assert remix.problems() == []  # Ideogram's later remix-v3 page: "max size 25MB"
+    [warning] = remix.warnings()
+    assert warning.field == "image" and "13.0 MB" in warning.rule and "25.0 MB" in warning.rule
+    assert [p.field for p in ig.Remix(prompt="p", image=fake(26 * 2**20)).problems()] == ["image"]
+    replace = ig.ReplaceBackground(prompt="p", image=fake(13 * 2**20))  # no source allows more than 10 MB
+    [problem] = replace.problems()
+    assert problem.field == "image" and problem.rule == "is 13.0 MB; at most 10.0 MB (per file on this endpoint)"
+    legacy = ig.LegacyRemix(prompt="p", image=fake(13 * 2**20))
+    assert [p.field for p in legacy.problems()] == ["image"]
+
+
+def test_a_jpeg_edit_mask_is_warned_and_sent_clean_at_the_images_size():
+    img = Image.new("L", (20, 20), 255)
+    img.paste(0, (0, 0, 20, 6))
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=60)
+    spec = ig.Edit(prompt="p", image=IMG, mask=buf.getvalue())
+    assert spec.problems() == []
+    [warning] = spec.validate()
+    assert warning.field == "mask" and f"{spec.mask.moved_pixels} grey or coloured pixels" in warning.rule
+    from ideogram_nb._specs._wire import build_request
+
+    [(field, (_name, data, mime))] = [f for f in build_request(spec).files if f[0] == "mask"]
+    with Image.open(io.BytesIO(data)) as sent:
+        assert (sent.format, sent.size, mime) == ("PNG", (20, 20), "image/png")
+        assert set(sent.convert("L").getextrema()) == {0, 255}
+
+
+def test_grey_masks_are_still_refused_when_white_or_too_small_once_thresholded():
+    light = Image.new("L", (20, 20), 180)
+    assert "pure white" in ig.Edit(prompt="p", image=IMG, mask=light).problems()[0].rule
+    thin = Image.new("L", (20, 20), 255)
+    thin.paste(90, (0, 0, 20, 1))  # 5 % dark grey
+    assert "5.0 %" in ig.Edit(prompt="p", image=IMG, mask=thin).problems()[0].rule

@@ -214,3 +214,92 @@ def test_register_hooks_into_the_images_module_once(tmp_path, monkeypatch):
     register_store(ImageStore(tmp_path / "x"))
     register_store(ImageStore(tmp_path / "y"))
     assert calls == [resolve_from_open_stores]
+
+
+# --- thumbnails made ahead (when an output is stored), one maker ---------------------------------
+
+
+def _photo(size=(300, 200), seed=3) -> bytes:
+    rng = np.random.default_rng(seed)
+    out = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_outputs_get_their_thumbnails_made_ahead_and_cached_on_first_use(tmp_path, monkeypatch):
+    from ideogram_nb._config import EXPORT_THUMBNAIL_JPEG_QUALITY, THUMBNAIL_JPEG_QUALITY
+    from ideogram_nb._history._premade import PREMADE
+    from ideogram_nb._thumbnails import make_thumbnail, make_thumbnails
+
+    store = ImageStore(tmp_path)
+    sha, path = store.put_output(_photo(), META)
+    assert PREMADE.wait(30)
+    assert not (tmp_path / "thumbs").exists()  # made in memory: the thread writes no files
+
+    def boom(*args: object) -> bytes:
+        raise AssertionError("the thumbnail made ahead should have been used")
+
+    monkeypatch.setattr(_store, "make_thumbnail", boom)
+    stored = path.read_bytes()
+    grid, export = make_thumbnails(stored, PREMADE.sizes)
+    assert PREMADE.sizes == ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
+    assert grid == make_thumbnail(stored, THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY)
+    assert store.thumbnail(sha) == grid
+    # both sizes reached the disk cache with the first ask; the next ones are file reads
+    assert store.thumbnail(sha, EXPORT_THUMBNAIL_PX) == export
+    assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 2
+    assert store.thumbnail(sha) == grid
+    with Image.open(io.BytesIO(export)) as im:
+        assert im.size == (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_PX * 2 // 3)
+    assert temp_files(tmp_path) == []
+
+
+def test_thumbnails_asked_for_right_after_storing_are_right(tmp_path):
+    """The reader takes jobs the thread has not started, waits for the one in progress."""
+    from ideogram_nb._history._premade import PREMADE
+    from ideogram_nb._thumbnails import make_thumbnail
+
+    store = ImageStore(tmp_path)
+    stored = [store.put_output(_photo(seed=i), {**META, "seed": i}) for i in range(12)]
+    thumbs = [store.thumbnail(sha) for sha, _ in reversed(stored)]
+    for (_, path), thumb in zip(reversed(stored), thumbs, strict=True):
+        assert thumb == make_thumbnail(path.read_bytes(), THUMBNAIL_PX, 80)
+    assert PREMADE.wait(30)
+    # a store of an earlier version (no thumbnails made ahead) still gets them, on first use
+    old, _ = store.put(_photo(seed=99))
+    assert store.thumbnail(old) == make_thumbnail(store.get(old), THUMBNAIL_PX, 80)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_the_one_thumbnail_maker_puts_transparency_on_white(mode):
+    from ideogram_nb._thumbnails import fit_within, flatten_on_white, make_thumbnail
+
+    img = Image.new("RGBA", (64, 32), (10, 200, 10, 255))
+    img.paste((0, 0, 0, 0), (0, 0, 32, 32))  # left half fully transparent (black underneath)
+    if mode == "LA":
+        img = img.convert("LA")
+    elif mode == "P":
+        img = img.convert("P")
+        img.info["transparency"] = img.getpixel((0, 0))
+    flat = flatten_on_white(img)
+    assert flat.mode in ("RGB", "L")
+    assert np.asarray(flat.convert("L"))[:, :32].min() == 255
+    for thumb in (make_thumbnail(img, 16, 90), ImageStore.make_thumbnail(img, 16, 90)):
+        with Image.open(io.BytesIO(thumb)) as im:
+            assert im.format == "JPEG" and im.size == (16, 8)
+            assert np.asarray(im.convert("L"))[:, :6].min() > 240
+    assert fit_within(img, 8, 8).size == (8, 4) and fit_within(img, 200, 200).size == (64, 32)
+
+
+def test_contact_sheets_and_widget_previews_use_the_same_maker():
+    from ideogram_nb._compare._contact_sheet import SheetCell, SheetPage, draw_page, plan_layout
+    from ideogram_nb._thumbnails import make_thumbnail
+    from ideogram_nb.widgets._thumbs import shrink_to_jpeg
+
+    clear = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    page = SheetPage([[SheetCell([clear])]], ["a"])
+    x0, y0, x1, y1 = plan_layout(page, 64, 64).cell_box(0, 0)
+    cell = np.asarray(draw_page(page, 64, 64).convert("L"))[y0:y1, x0:x1]
+    assert cell.shape == (64, 64) and cell.min() == 255  # transparent shows white, not black
+    photo = Image.open(io.BytesIO(_photo()))
+    assert shrink_to_jpeg(photo.copy(), 100, 80) == make_thumbnail(photo, 100, 80) == shrink_to_jpeg(_photo(), 100, 80)

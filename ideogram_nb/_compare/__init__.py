@@ -1,2 +1,3 @@
-"""Comparisons: axes (`_axes`), planning and running grids (`_comparison`), judging and
-rendering them (`_view`), and labelled contact sheets (`_contact_sheet`)."""
+"""Comparisons, composed of parts that each do one thing: axes (`_axes`), the planned cells
+(`_cells`), running them (`_comparison.Comparison`, which composes the rest), judging pairs and
+votes (`_judging`), rendering HTML and contact sheets (`_rendering`, `_contact_sheet`)."""

@@ -10,81 +10,32 @@ Cells run concurrently through the client; a failed cell is kept, marked and ret
 from __future__ import annotations
 
 import concurrent.futures as cf
-import itertools
 import json
-import math
 import secrets
-import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._api import SEED_MAX
-from ._axes import Axis, format_value, make_axis
-from ._view import COMPARE_CHUNK, ComparisonViews
-from ._contact_sheet import read_png_text
-from .._errors import BudgetError, ComparisonError, ImageInputError, Problem, SpecError
+from .._callbacks import Callbacks
+from .._errors import BudgetError
 from .._progress import Progress
 from .._specs._base import Spec
 from .._specs._registry import spec_from_dict
+from ._axes import Axis, format_value
+from ._cells import Cell, CellGrid, build_axes, draw_seed, plan_cells
+from ._contact_sheet import read_png_text
+from ._judging import Judging
+from ._rendering import COMPARE_CHUNK, Rendering
 
 if TYPE_CHECKING:
     from .._client import Client
-    from .._results import ImageResult, Result
+    from .._results import Result
 
 LABEL_PREFIX = "compare:"
-AXIS_NAMES = ("x", "y", "page")
 
 
-def draw_seed() -> int:
-    """One concrete seed for a grid whose spec left it empty (recorded, so reproducible)."""
-    return secrets.randbelow(SEED_MAX + 1)
-
-
-@dataclass(eq=False)
-class Cell:
-    """One point of the grid: its axis values, the spec it runs, and (once run) its result."""
-
-    index: tuple[int, ...]
-    values: tuple[Any, ...]
-    legends: tuple[str, ...]
-    spec: Spec
-    result: Result | None = None
-    state: str = "planned"  # planned | running | ok | error
-
-    @property
-    def legend(self) -> str:
-        return ", ".join(self.legends)
-
-    @property
-    def ok(self) -> bool | None:
-        return None if self.result is None or self.state == "running" else self.result.ok
-
-    @property
-    def error(self) -> BaseException | None:
-        return None if self.result is None else self.result.error
-
-    @property
-    def images(self) -> list[ImageResult]:
-        """The single images of this cell (each with a local `path`)."""
-        return [] if self.result is None else list(self.result.images)
-
-    @property
-    def seeds(self) -> list[int | None]:
-        """Seeds the images came back with; before a run, the seed that will be sent."""
-        if self.result is not None and self.result.images:
-            return self.result.seeds
-        seed = getattr(self.spec, "seed", None)
-        return [seed] if seed is not None else []
-
-    def __repr__(self) -> str:
-        return f"<Cell [{self.legend}] {self.state}>"
-
-
-class Comparison(ComparisonViews):
+class Comparison:
     """A planned grid of cells over up to three axes (x, y, page). See `compare()`."""
 
     def __init__(
@@ -101,77 +52,23 @@ class Comparison(ComparisonViews):
         self.base = base_spec
         self.client = client
         self.budget_usd = budget_usd
-        self.axes: tuple[Axis, ...] = self._make_axes(base_spec, axes, seeds)
+        self.axes: tuple[Axis, ...] = build_axes(base_spec, axes, seeds)
         has_seed = "seed" in type(base_spec).param
         seeded_axis = any(a.field == "seed" for a in self.axes)
         #: The one seed every cell shares (None when the seed is an axis or not a field).
         self.seed: int | None = None
         if has_seed and not seeded_axis:
             self.seed = base_spec.seed if base_spec.seed is not None else draw_seed()
-        self.cells: list[Cell] = self._plan()
-        self._by_index = {c.index: c for c in self.cells}
-        self._listeners: list[Callable[[Cell], None]] = []
+        self.grid = CellGrid(self.axes, plan_cells(base_spec, self.axes, self.seed))
+        self.cells: list[Cell] = self.grid.cells
+        #: Pairs, diff and votes (`judging`); HTML and contact sheets (`rendering`).
+        self.judging = Judging(self.grid, self.id, lambda: self._client().history)
+        self.rendering = Rendering(self.grid, self.judging, self.setup, lambda: repr(self))
+        self._listeners = Callbacks()
         self._lock = threading.Lock()
+        #: What replaced results had cost: a re-run never refunds the run it replaces.
+        self._replaced_usd = 0.0
         self.check_budget()
-
-    # --- planning -------------------------------------------------------------------------
-    @staticmethod
-    def _make_axes(base: Spec, axes: Mapping[str, Any] | Iterable[Axis], seeds: Any) -> tuple[Axis, ...]:
-        built: list[Axis] = []
-        problems: list[Problem] = []
-        items = list(axes.items()) if isinstance(axes, Mapping) else [(a.field, a) for a in axes]
-        if seeds is not None:
-            if any(name == "seed" for name, _ in items):
-                raise ValueError("give either seeds=... or a seed axis, not both")
-            if isinstance(seeds, int):
-                if seeds < 1:
-                    raise ValueError(f"seeds={seeds!r}: give at least one seed")
-                first = [base.seed] if getattr(base, "seed", None) is not None else []  # keep the user's seed
-                seeds = (first + [draw_seed() for _ in range(seeds)])[:seeds]
-            items.append(("seed", list(seeds)))
-        for name, raw in items:
-            try:
-                built.append(raw if isinstance(raw, Axis) else make_axis(base, name, raw))
-            except SpecError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise SpecError(problems, spec_name="comparison axes")
-        if not built:
-            raise ValueError("compare() needs at least one axis, e.g. prompt=['a cat', 'a dog'] or seeds=3")
-        if len(built) > len(AXIS_NAMES):
-            raise ValueError(f"at most three axes (x, y, page), not {len(built)}: {[a.field for a in built]}")
-        # A1111's habit: -1 (or None) on a seed axis means "a random seed": make it concrete now.
-        return tuple(
-            Axis(a.field, tuple(draw_seed() if v in (None, -1) else v for v in a.values), a.sr)
-            if a.field == "seed" else a
-            for a in built
-        )  # fmt: skip
-
-    def _plan(self) -> list[Cell]:
-        cells: list[Cell] = []
-        failures: list[tuple[str, Problem]] = []
-        ranges = [range(len(a)) for a in reversed(self.axes)]  # x varies fastest
-        for rev in itertools.product(*ranges):
-            index = tuple(reversed(rev))
-            values = tuple(a.values[i] for a, i in zip(self.axes, index))
-            legends = tuple(a.legend(i) for a, i in zip(self.axes, index))
-            changes: dict[str, Any] = {} if self.seed is None else {"seed": self.seed}
-            for axis, value in zip(self.axes, values):
-                changes.update(axis.changes(self.base, value))
-            try:
-                spec = self.base.copy(**changes)
-            except SpecError as exc:
-                failures += [(", ".join(legends), p) for p in exc.problems]
-                continue
-            except (ImageInputError, ValueError, TypeError) as exc:  # a field type outside the spec's checks
-                fields = ", ".join(a.field for a in self.axes)
-                failures.append((", ".join(legends), Problem(fields, values, str(exc))))
-                continue
-            failures += [(", ".join(legends), p) for p in spec.problems()]
-            cells.append(Cell(index, values, legends, spec))
-        if failures:
-            raise ComparisonError(failures, math.prod(self.shape))
-        return cells
 
     # --- facts before running -------------------------------------------------------------
     @property
@@ -197,7 +94,9 @@ class Comparison(ComparisonViews):
 
     @property
     def spent_usd(self) -> float:
-        return round(sum(c.result.cost_usd for c in self.cells if c.result is not None), 6)
+        """Recorded cost of every call made, replaced results included; a call whose outcome is
+        unknown counts as spent (it may have been billed)."""
+        return round(self._replaced_usd + sum(c.result.cost_usd for c in self.cells if c.result is not None), 6)
 
     @property
     def seeds(self) -> list[int]:
@@ -211,7 +110,7 @@ class Comparison(ComparisonViews):
             return
         todo = list(self.cells if cells is None else cells)
         planned = self.estimate_cost(todo)
-        spent = round(sum(c.result.cost_usd for c in self.cells if c.result is not None and c not in todo), 6)
+        spent = self.spent_usd  # cells run again keep what they (possibly) cost before
         if spent + planned > self.budget_usd + 1e-9:
             already = f" on top of ${spent:.2f} already spent" if spent else ""
             raise BudgetError(
@@ -220,16 +119,14 @@ class Comparison(ComparisonViews):
             )
 
     # --- running --------------------------------------------------------------------------
-    def observe(self, callback: Callable[[Cell], None]) -> None:
-        """Call `callback(cell)` whenever a cell starts or finishes (from a worker thread)."""
-        self._listeners.append(callback)
+    def observe(self, callback: Callable[[Cell], None], remove: bool = False) -> None:
+        """Call `callback(cell)` whenever a cell starts or finishes (from a worker thread).
+
+        A listener that raises is reported on stderr: a broken view never stops the grid."""
+        self._listeners.register(callback, remove=remove)
 
     def _notify(self, cell: Cell) -> None:
-        for cb in list(self._listeners):
-            try:
-                cb(cell)
-            except Exception:  # a broken view must not stop the grid: report and go on
-                traceback.print_exc(file=sys.stderr)
+        self._listeners(cell)
 
     def _client(self) -> Client:
         if self.client is None:
@@ -242,7 +139,9 @@ class Comparison(ComparisonViews):
         """Run `cells` (None: every cell not done yet), skipping any already running."""
         client = self._client()
         with self._lock:  # a second Run (or a double click) never sends a cell twice
-            pool = [c for c in self.cells if c.state != "ok"] if cells is None else cells
+            # "every cell not done" leaves out cells that may have been billed: only an
+            # explicit list (retry, retry_failed(resend_unknown=True)) sends those again
+            pool = [c for c in self.cells if c.state != "ok" and not c.outcome_unknown] if cells is None else cells
             cells = [c for c in pool if c.state != "running"]
             for cell in cells:
                 cell.state = "running"
@@ -255,6 +154,8 @@ class Comparison(ComparisonViews):
 
         def finish(cell: Cell, res: Result) -> None:
             with self._lock:
+                if cell.result is not None and cell.result is not res:
+                    self._replaced_usd += cell.result.cost_usd
                 cell.result, cell.state = res, ("ok" if res.ok else "error")
             self._notify(cell)
 
@@ -281,14 +182,28 @@ class Comparison(ComparisonViews):
                     self._notify(cell)
 
     def run(self, progress: bool | Callable[[int, int, Result], None] = True) -> Comparison:
-        """Run every cell not yet done, concurrently; failures stay as marked cells."""
-        self.check_budget([c for c in self.cells if c.state != "ok"])
+        """Run every cell not yet done, concurrently; failures stay as marked cells. Cells whose
+        outcome is unknown are not sent again (see `retry_failed`)."""
+        self.check_budget([c for c in self.cells if c.state != "ok" and not c.outcome_unknown])
         self._execute(None, progress)
         return self
 
-    def retry_failed(self, progress: bool | Callable[[int, int, Result], None] = True) -> Comparison:
-        """Run again only the cells that failed."""
-        return self.retry([c for c in self.cells if c.state == "error"], progress=progress)
+    def retry_failed(
+        self, progress: bool | Callable[[int, int, Result], None] = True, *, resend_unknown: bool | None = None
+    ) -> Comparison:
+        """Run again only the cells that failed.
+
+        Cells whose outcome is unknown (sent, answer lost: maybe made and billed) are left
+        alone unless `resend_unknown=True` (default: the client's `resend_unknown`); sending
+        them again may pay twice, and the budget counts what they may have cost.
+        """
+        return self.retry(self.to_retry(resend_unknown), progress=progress)
+
+    def to_retry(self, resend_unknown: bool | None = None) -> list[Cell]:
+        """The failed cells `retry_failed` would send: unknown outcomes only when asked."""
+        if resend_unknown is None:
+            resend_unknown = bool(getattr(self._client(), "resend_unknown", False))
+        return [c for c in self.cells if c.state == "error" and (resend_unknown or not c.outcome_unknown)]
 
     def retry(self, cells: Iterable[Cell], progress: bool | Callable[[int, int, Result], None] = False) -> Comparison:
         todo = list(cells)
@@ -300,7 +215,8 @@ class Comparison(ComparisonViews):
     def start(self, cells: Iterable[Cell] | None = None) -> cf.Future[Comparison]:
         """Run in the background (the notebook stays live); watch with `observe`."""
         todo = None if cells is None else list(cells)
-        self.check_budget([c for c in self.cells if c.state != "ok"] if todo is None else todo)
+        pending = [c for c in self.cells if c.state != "ok" and not c.outcome_unknown]
+        self.check_budget(pending if todo is None else todo)
         future: cf.Future[Comparison] = cf.Future()
         future.set_running_or_notify_cancel()
 
@@ -323,11 +239,11 @@ class Comparison(ComparisonViews):
 
     def cell(self, *key: Any) -> Cell:
         """The cell at these axis values (values or their label text)."""
-        return self._by_index[self._key(key if len(key) > 1 else key[0])]
+        return self.grid.at(self._key(key if len(key) > 1 else key[0]))
 
     def __getitem__(self, key: Any) -> Result | None:
         """`comparison[x]`, `comparison[x, y]`, `comparison[x, y, page]` → Result (None: not run)."""
-        return self._by_index[self._key(key)].result
+        return self.grid.at(self._key(key)).result
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -380,6 +296,54 @@ class Comparison(ComparisonViews):
         if data.get("seed") is not None:
             base = base.copy(seed=data["seed"])
         return cls(base, [Axis.from_json(a) for a in data["axes"]], client=client)
+
+    # --- judging and rendering (composed: see `Judging` and `Rendering`) --------------------
+    def page_rows(self, page: int = 0) -> list[list[Cell]]:
+        """The cells of one page (a value of the third axis) as rows (y) of columns (x)."""
+        return self.grid.page_rows(page)
+
+    @property
+    def n_pages(self) -> int:
+        return self.grid.n_pages
+
+    @property
+    def ab_axis(self) -> int | None:
+        return self.judging.ab_axis
+
+    @property
+    def is_ab(self) -> bool:
+        return self.judging.is_ab
+
+    def pairs(self) -> list[tuple[Cell, Cell]]:
+        """(A cell, B cell) for every combination of the other axes (e.g. each seed)."""
+        return self.judging.pairs()
+
+    def diff(self) -> list[tuple[str, str, str]]:
+        """The words that differ between side A and side B."""
+        return self.judging.diff()
+
+    def vote(self, pair: int, choice: str, *, note: str | None = None) -> dict[str, Any]:
+        """Record which side of one pair (index, or the seed it shares) is better: A, B or tie."""
+        return self.judging.vote(pair, choice, note=note)
+
+    def votes(self) -> list[dict[str, Any]]:
+        """The current vote of each voted pair (a later vote replaces an earlier one)."""
+        return self.judging.votes()
+
+    def tally(self) -> dict[str, Any]:
+        """Votes counted: {"field", "a", "b", "A", "B", "tie", "unvoted", "pairs"}."""
+        return self.judging.tally()
+
+    def to_image(self, path: str | Path, captions: bool = False, **options: Any) -> list[Path]:
+        """Stitch a labelled contact sheet (see `Rendering.to_image`) → the written paths."""
+        return self.rendering.to_image(path, captions=captions, **options)
+
+    def save_images(self, folder: str | Path) -> list[Path]:
+        """Copy every cell's single images into `folder`, named by their axis values."""
+        return self.rendering.save_images(folder)
+
+    def _repr_html_(self) -> str:
+        return self.rendering.html()
 
     # --- display --------------------------------------------------------------------------
     def __repr__(self) -> str:

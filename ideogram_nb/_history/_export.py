@@ -17,6 +17,11 @@ Why thumbnails: stored outputs are small JPEGs (a few kB, about 2 % of the full 
 notebook stays light. Each carries the image's reproducible record in a JPEG comment, so
 "Save image as…" from the notebook keeps it (`read_metadata`, `spec_from_image`).
 
+Why a run whose outcome is unknown is not re-run by its cell: its request was sent and the
+answer lost, so the service may already have made and billed it. Running the notebook must
+not pay for it again behind the reader's back: the cell sends it only after the reader sets
+`resend = True`, and the markdown says why.
+
 Why deterministic: cell ids derive from run ids and the export time is recorded nowhere, so
 exporting the same runs twice gives the same bytes (clean diffs under version control).
 """
@@ -36,11 +41,12 @@ from nbformat import v4
 from PIL import Image
 
 from .._config import EXPORT_THUMBNAIL_PX
-from ._database import RunRecord
-from ._metadata import META_KEY, read_metadata, toolkit_version
 from .._specs._base import ImageListParam, ImageParam
 from .._specs._registry import SPEC_CLASSES
-from ._store import ImageStore, normalize_sha, write_atomic
+from ._database import RunRecord
+from ._files import write_atomic
+from ._metadata import META_KEY, read_metadata, toolkit_version
+from ._store import ImageStore, normalize_sha
 
 if TYPE_CHECKING:
     from ._database import History
@@ -81,7 +87,7 @@ def _run_id(item: Any) -> str:
     if isinstance(item, str):
         return item
     if isinstance(item, Mapping) and isinstance(item.get("run_id"), str):
-        return item["run_id"]
+        return str(item["run_id"])
     run_id = getattr(item, "run_id", None)
     if isinstance(run_id, str):
         return run_id
@@ -179,6 +185,22 @@ def run_source(rec: RunRecord) -> str:
     """
     label = f", label={py_literal(rec.label)}" if rec.label else ""
     lines = [spec_source(rec.spec), ""]
+    if rec.status == "unknown":
+        what = rec.error_type or "OutcomeUnknownError"
+        return "\n".join(lines + [
+            f"# Outcome unknown when recorded ({what}): the request was sent and the answer lost, so",
+            "# the service may already have made and billed it. Sending it again may pay twice:",
+            "# this cell does so only if you set resend = True.",
+            "resend = False",
+            "if resend:",
+            "    try:",
+            f"        result = client.run(spec{label}, resend_unknown=True)",
+            "        show(result)",
+            "    except ig.IdeogramError as error:",
+            '        print(f"{type(error).__name__}: {error}")',
+            "else:",
+            f'    print("not sent again: run {rec.run_id} may already have been billed; set resend = True to send it")',
+        ])  # fmt: skip
     if rec.ok:
         lines += [f"result = client.run(spec{label})", "show(result)"]
     else:
@@ -215,7 +237,8 @@ def _plural(n: int, word: str) -> str:
 
 def run_markdown(rec: RunRecord, number: int, newer_twin: str | None = None) -> str:
     """When, what, cost, seeds and outcome of one run: what a reader scans for."""
-    facts = [f"run `{rec.run_id}`", f"via **{_md(rec.provider)}**", f"${rec.cost_usd:.3f}"]
+    cost = f"${rec.cost_usd:.3f}" + (" possibly billed" if rec.status == "unknown" else "")
+    facts = [f"run `{rec.run_id}`", f"via **{_md(rec.provider)}**", cost]
     if rec.ok:
         n = len(rec.descriptions) if rec.endpoint == "describe" else len(rec.images)
         facts.append(_plural(n, "description" if rec.endpoint == "describe" else "image"))
@@ -241,7 +264,14 @@ def run_markdown(rec: RunRecord, number: int, newer_twin: str | None = None) -> 
         items.append(f"replayed from run `{rec.replayed_from}`")
     if newer_twin:
         items.append(f"run `{newer_twin}` later made the same request: replay answers with its images")
-    if not rec.ok:
+    if rec.status == "unknown":
+        status = f" (HTTP {rec.http_status})" if rec.http_status else ""
+        items.append(
+            f"**outcome unknown, possibly billed**: {_md(rec.error_type or 'OutcomeUnknownError')}{status}: "
+            f"{_md(rec.error or '')}"
+        )
+        items.append("the cell does **not** send it again unless you set `resend = True` (it may be paid twice)")
+    elif not rec.ok:
         status = f" (HTTP {rec.http_status})" if rec.http_status else ""
         items.append(f"**failed**: {_md(rec.error_type or 'error')}{status}: {_md(rec.error or '')}")
         items.append("the cell catches the error so the notebook runs on; under replay it reports `ReplayMiss`")
@@ -251,9 +281,13 @@ def run_markdown(rec: RunRecord, number: int, newer_twin: str | None = None) -> 
 
 def title_markdown(title: str, records: list[RunRecord], history_literal: str) -> str:
     images = sum(len(r.images) for r in records)
-    failed = sum(1 for r in records if not r.ok)
+    failed = sum(1 for r in records if r.status == "error")
+    unknown = [r for r in records if r.status == "unknown"]
     cost = sum(r.cost_usd for r in records)
-    summary = f"{_plural(len(records), 'run')} ({failed} failed) · {_plural(images, 'image')} · ${cost:.2f} estimated"
+    outcome = f"{failed} failed" + (f", {len(unknown)} outcome unknown" if unknown else "")
+    summary = f"{_plural(len(records), 'run')} ({outcome}) · {_plural(images, 'image')} · ${cost:.2f} estimated"
+    if unknown:
+        summary += f" (of which ${sum(r.cost_usd for r in unknown):.2f} possibly billed)"
     return (
         f"# {_md(title)}\n\n{summary}, from the history `{json.loads(history_literal)}`.\n\n"
         "Each run is a cell that rebuilds its request and runs it. Executed with "

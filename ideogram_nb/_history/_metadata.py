@@ -23,6 +23,7 @@ from PIL import Image
 
 from .._api import LEGACY_DEFAULT_MODEL
 from .._version import __version__
+from ._files import write_atomic
 
 if TYPE_CHECKING:
     from .._specs._base import Spec
@@ -223,7 +224,6 @@ def save_with_metadata(
                 out = embed_metadata(out, meta)
     else:
         out = _to_lossy(data, fmt, meta, quality)
-    from ._store import write_atomic  # _store imports this module: import at call time
 
     write_atomic(dest, out)
     return dest

@@ -9,17 +9,12 @@ a second process never leaves a half-written image under a final name.
 from __future__ import annotations
 
 import hashlib
-import io
-import os
-import secrets
 import re
 import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from PIL import Image
 
 from .._config import (
     EXPORT_THUMBNAIL_JPEG_QUALITY,
@@ -29,7 +24,10 @@ from .._config import (
     THUMBNAIL_PX,
     home_dir,
 )
+from .._thumbnails import make_thumbnail
+from ._files import write_atomic
 from ._metadata import embed_metadata
+from ._premade import PREMADE
 
 #: Known extensions, in lookup order.
 EXTENSIONS: tuple[str, ...] = ("png", "jpg", "webp")
@@ -60,46 +58,6 @@ def normalize_sha(ref: str) -> str | None:
         return None
     text = ref.strip().lower().removeprefix("sha256:")
     return text if _SHA_RE.match(text) else None
-
-
-def write_atomic(target: Path, data: bytes, *, fsync: bool = False) -> None:
-    """Write `data` at `target` so readers see the old file, or all of the new one.
-
-    The file gets the user's usual permissions (umask), not `mkstemp`'s private 0600: a
-    history folder and its exports are meant to be shared, committed and served.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(target.parent / f".tmp-{secrets.token_hex(8)}{target.suffix}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        try:
-            os.replace(tmp, target)
-        except PermissionError:
-            # Windows refuses to replace a file another process has open; content-addressed
-            # means that file already holds these very bytes.
-            if not target.exists():
-                raise
-        if fsync:
-            _fsync_dir(target.parent)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); elsewhere the file's fsync is what we get."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class ImageStore:
@@ -142,7 +100,10 @@ class ImageStore:
         data = bytes(data)
         if image_format(data) == "png":
             data = embed_metadata(data, meta)
-        return self.put(data)
+        sha, path = self.put(data)
+        if not self._thumb_path(sha, *PREMADE.sizes[0]).is_file():
+            PREMADE.submit((str(self.root), sha), data)  # grids and exports find them made
+        return sha, path
 
     # --- reading --------------------------------------------------------------------------
     def path(self, sha: str) -> Path | None:
@@ -187,33 +148,34 @@ class ImageStore:
 
     # --- thumbnails -----------------------------------------------------------------------
     def thumbnail(self, sha: str, px: int = THUMBNAIL_PX, quality: int | None = None) -> bytes:
-        """A small JPEG (longest side ≤ px), made once and cached under `root/thumbs/`."""
+        """A small JPEG (longest side ≤ px), made once and cached under `root/thumbs/`.
+
+        Outputs stored with `put_output` have theirs made ahead in the background (see
+        `_premade`); anything else, and stores written before that, on first use.
+        """
         hexsha = normalize_sha(sha)
         if hexsha is None:
             raise KeyError(f"not an image sha: {sha!r}")
         q = quality if quality is not None else _THUMB_QUALITY.get(px, THUMBNAIL_JPEG_QUALITY)
-        cached = self.root / THUMBS_DIRNAME / f"{px}q{q}" / hexsha[:2] / f"{hexsha}.jpg"
+        cached = self._thumb_path(hexsha, px, q)
         if cached.is_file():
             return cached.read_bytes()
+        if (px, q) in PREMADE.sizes:
+            made = PREMADE.claim((str(self.root), hexsha))
+            if made is not None:
+                for (size, quality_of), jpeg in made.items():
+                    write_atomic(self._thumb_path(hexsha, size, quality_of), jpeg)
+                return made[(px, q)]
         data = make_thumbnail(self.get(hexsha), px, q)
         write_atomic(cached, data)  # a lost thumbnail is remade: no fsync needed
         return data
 
+    def _thumb_path(self, hexsha: str, px: int, quality: int) -> Path:
+        """`thumbs/<px>q<quality>/<sha[:2]>/<sha>.jpg`: keyed by content, size and quality."""
+        return self.root / THUMBS_DIRNAME / f"{px}q{quality}" / hexsha[:2] / f"{hexsha}.jpg"
 
-def make_thumbnail(data: bytes, px: int, quality: int) -> bytes:
-    """Shrink (never enlarge) to fit px×px; alpha over white, since JPEG has none."""
-    with Image.open(io.BytesIO(data)) as im:
-        im.load()
-        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-            rgba = im.convert("RGBA")
-            small = Image.new("RGB", rgba.size, (255, 255, 255))
-            small.paste(rgba, mask=rgba.getchannel("A"))
-        else:
-            small = im.convert("L" if im.mode in ("1", "L", "I", "I;16", "F") else "RGB")
-        small.thumbnail((px, px), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        small.save(out, format="JPEG", quality=quality)
-    return out.getvalue()
+    #: The package's one thumbnail maker (`ideogram_nb._thumbnails`), for images in no store.
+    make_thumbnail = staticmethod(make_thumbnail)
 
 
 def _clean_suffix(suffix: str | None) -> str | None:

@@ -13,6 +13,8 @@ for the form, the validation messages and the tooltips. Two kinds of checks, on 
   `aspect_ratio`, model-dependent fields, mask vs image, required fields) are only checked
   by `problems()` / `validate()`, so a form can pass through invalid combinations while the
   user edits. `validate()` never emits Python warnings: it returns them as `Problem`s.
+  Only what every source forbids is an error; where the sources disagree it is a warning
+  and the request is sent (`_rules`, `docs/schema-conformance.md`).
 
 Optional fields default to None (or "" for text) and mean "not sent": the service's own
 default applies, and each `doc` names it.
@@ -20,167 +22,28 @@ default applies, and each `doc` names it.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 import param
-from param.parameterized import instance_descriptor
 
-from .. import _api
-from .._config import MAX_STYLE_REFERENCE_TOTAL_BYTES
 from .._errors import ImageInputError, Problem, SpecError
-from .._images import ImageInput, mask_rule_violations, to_image_input
+from .._images import ImageInput
+from ._fields import (  # noqa: F401  (re-exported: the types specs are declared with)
+    ADVANCED_PRECEDENCE,
+    Choice,
+    ColorPaletteParam,
+    ConvertedParam,
+    ImageListParam,
+    ImageParam,
+    Int,
+    StyleCodesParam,
+    Text,
+)
 from ._pricing import estimate_cost as _estimate_cost
-
-
-#: Fields at or above this precedence are folded into an "Advanced" section by forms.
-ADVANCED_PRECEDENCE = 10
+from ._rules import shared_problems, shared_warnings
 
 _S = TypeVar("_S", bound="Spec")
-
-
-# --- parameter types ------------------------------------------------------------------------
-class Int(param.Integer):
-    """A bounded whole number. Unlike `param.Integer` it refuses bools and callables."""
-
-    __slots__: list[str] = []
-
-    def _validate_value(self, value: Any, allow_None: bool) -> None:
-        if value is None and allow_None:
-            return
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise ValueError(f"{self.name}: must be a whole number, not {type(value).__name__}")
-        super()._validate_value(value, allow_None)
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        if isinstance(val, numbers.Integral) and not isinstance(val, bool):
-            val = int(val)  # numpy ints become plain ints, so to_dict stays JSON-safe
-        super().__set__(obj, val)
-
-
-class Choice(param.Selector):
-    """One of a fixed list; `aliases` maps accepted spellings to the value that is stored."""
-
-    __slots__ = ["aliases"]
-    _slot_defaults = {**param.Selector._slot_defaults, "aliases": None}
-
-    def __init__(self, default: Any = None, *, aliases: Mapping[str, str] | None = None, **params: Any) -> None:
-        super().__init__(default=default, **params)
-        self.aliases = dict(aliases or {})
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        if isinstance(val, str) and self.aliases:
-            val = self.aliases.get(val, val)
-        super().__set__(obj, val)
-
-
-class Text(param.String):
-    """Free text; None is stored as "" so text widgets always have a string to show."""
-
-    __slots__: list[str] = []
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        super().__set__(obj, "" if val is None else val)
-
-
-class ConvertedParam(param.Parameter):
-    """An optional field that normalises (and checks) a value when it is assigned.
-
-    Why one base: images, image lists, style codes and colour palettes all store a canonical
-    form and must refuse a bad value at once, naming the field; None always means "not sent".
-    Subclasses implement `convert(value)` for non-None values and raise ValueError (or
-    `ImageInputError`) with the field's name.
-    """
-
-    __slots__: list[str] = []
-    _slot_defaults = {**param.Parameter._slot_defaults, "default": None, "allow_None": True}
-
-    def __init__(self, default: Any = None, **params: Any) -> None:
-        super().__init__(default=default, allow_None=True, **params)
-
-    def convert(self, value: Any) -> Any:
-        return value
-
-    @instance_descriptor
-    def __set__(self, obj: Any, val: Any) -> None:
-        super().__set__(obj, None if val is None else self.convert(val))
-
-
-class ImageParam(ConvertedParam):
-    """One image input, stored as an `ImageInput`; converts (and checks) on assignment."""
-
-    __slots__ = ["mask"]
-    _slot_defaults = {**ConvertedParam._slot_defaults, "mask": False}
-
-    def __init__(self, default: Any = None, *, mask: bool = False, **params: Any) -> None:
-        super().__init__(default=default, **params)
-        self.mask = mask
-
-    def convert(self, value: Any) -> Any:
-        return to_image_input(value, field=self.name or "image", mask=self.mask)
-
-
-class ImageListParam(ConvertedParam):
-    """Several image inputs, stored as a tuple of `ImageInput` (an empty list means None)."""
-
-    __slots__: list[str] = []
-
-    def convert(self, value: Any) -> Any:
-        items = list(value) if isinstance(value, (list, tuple)) else [value]
-        name = self.name or "images"
-        return tuple(to_image_input(v, field=f"{name}[{i}]") for i, v in enumerate(items)) or None
-
-
-# --- shared field declarations (each call makes a new Parameter: params cannot be shared) ---
-def prompt_field(doc: str, *, precedence: float = 1) -> Text:
-    return Text(default="", label="Prompt", doc=doc, precedence=precedence)
-
-
-def negative_prompt_field(doc: str = "What must not appear in the image. The prompt wins where they conflict.") -> Text:
-    return Text(default="", label="Negative prompt", doc=doc, precedence=8.5)
-
-
-def image_field(doc: str, *, label: str = "Image", mask: bool = False, precedence: float = 2) -> ImageParam:
-    return ImageParam(mask=mask, label=label, doc=doc, precedence=precedence)
-
-
-def num_images_field() -> Int:
-    return Int(
-        default=1, bounds=(1, _api.NUM_IMAGES_MAX), label="Number of images", precedence=7,
-        doc=f"How many images one call returns (1–{_api.NUM_IMAGES_MAX}); each is billed.",
-    )  # fmt: skip
-
-
-def seed_field() -> Int:
-    return Int(
-        default=None, allow_None=True, bounds=(0, _api.SEED_MAX), label="Seed", precedence=9,
-        doc=f"Fix it to reproduce an image (0–{_api.SEED_MAX}). Empty: a random seed, reported with each image.",
-    )  # fmt: skip
-
-
-def weight_field(label: str, doc: str, *, precedence: float = 4) -> Int:
-    return Int(
-        default=None, allow_None=True, bounds=(_api.WEIGHT_MIN, _api.WEIGHT_MAX),
-        label=label, doc=f"{doc} 1–100; service default: 50.", precedence=precedence,
-    )  # fmt: skip
-
-
-def magic_prompt_field(label: str = "Magic prompt") -> Choice:
-    return Choice(
-        objects=[None, *_api.MAGIC_PROMPT_OPTIONS], label=label, precedence=8,
-        doc="Let the service rewrite the prompt for better images (AUTO, ON, OFF). Service default: AUTO.",
-    )  # fmt: skip
-
-
-def style_reference_images_field(*, precedence: float = 8.8) -> ImageListParam:
-    return ImageListParam(
-        label="Style reference images", precedence=precedence,
-        doc="Images whose style (not content) to follow; JPEG, PNG or WebP, 10 MB in total.",
-    )  # fmt: skip
 
 
 # --- the base class -------------------------------------------------------------------------
@@ -277,29 +140,8 @@ class Spec(param.Parameterized):
         return found
 
     def _rule_problems(self) -> list[Problem]:
-        """Cross-field rules shared by both families, by field presence; subclasses extend."""
-        v = {n: getattr(self, n) for n in self.field_names()}
-        found: list[Problem] = []
-        if v.get("resolution") and v.get("aspect_ratio"):
-            found.append(Problem(
-                "resolution", v["resolution"],
-                f"cannot be combined with aspect_ratio={v['aspect_ratio']!r}; set only one of them",
-            ))  # fmt: skip
-        refs: tuple[ImageInput, ...] = v.get("style_reference_images") or ()
-        total = sum(len(r.data) for r in refs)
-        if total > MAX_STYLE_REFERENCE_TOTAL_BYTES:
-            found.append(Problem(
-                "style_reference_images", f"{len(refs)} images, {total / 2**20:.1f} MB",
-                f"together at most {MAX_STYLE_REFERENCE_TOTAL_BYTES / 2**20:.0f} MB",
-            ))  # fmt: skip
-        codes = list(v.get("style_codes") or ())
-        if codes and refs:
-            found.append(Problem("style_codes", codes, "cannot be combined with style_reference_images"))
-        if codes and v.get("style_type"):
-            found.append(Problem("style_codes", codes, f"cannot be combined with style_type={v['style_type']!r}"))
-        if v.get("mask") is not None:
-            found.extend(Problem("mask", v["mask"], rule) for rule in mask_rule_violations(v["mask"], v.get("image")))
-        return found
+        """Cross-field rules shared by both families (see `_rules`); subclasses extend."""
+        return shared_problems(self)
 
     def warnings(self) -> list[Problem]:
         """Allowed but probably not what you want. Never emitted as Python warnings."""
@@ -317,8 +159,9 @@ class Spec(param.Parameterized):
                 found.append(Problem(
                     name, value,
                     f"the upstream service may ignore this field (Ideogram's {self.endpoint} schema lacks it; "
-                    "the seed documents it)",
+                    "AiHubMix's documentation lists it)",
                 ))  # fmt: skip
+        found.extend(shared_warnings(self))
         return found
 
     def validate(self) -> list[Problem]:

@@ -6,7 +6,8 @@ only through its fields (duck-typed), so it never imports the spec classes.
 
 The service charges per output image for the V3 endpoints and legacy generate/remix/edit,
 per call (per input) for upscale and describe. Withheld (unsafe) images are billed too, so
-the estimate counts every requested image.
+the estimate counts every requested image. A V3 call with a character reference is billed at
+the character-reference rate of its rendering speed, per image.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ def _model(spec: Spec) -> str:
     return getattr(spec, "model", None) or _api.LEGACY_DEFAULT_MODEL
 
 
+def _has_character(spec: Spec) -> bool:
+    return bool(getattr(spec, "character_reference_images", None))
+
+
 def unit_price(spec: Spec) -> float:
     """US $ per output image (or per call for upscale/describe)."""
     endpoint = type(spec).endpoint
     if type(spec).family == "v3":
         speed = getattr(spec, "rendering_speed", None) or _api.V3_DEFAULT_RENDERING_SPEED
-        return _api.V3_PRICE_PER_IMAGE[speed]
+        table = _api.V3_CHARACTER_PRICE_PER_IMAGE if _has_character(spec) else _api.V3_PRICE_PER_IMAGE
+        return table[speed]
     if endpoint == "legacy-edit":
         return _api.LEGACY_EDIT_PRICE_PER_IMAGE[_model(spec)]
     if endpoint in ("legacy-generate", "legacy-remix"):
@@ -51,9 +57,13 @@ def estimate_cost(spec: Spec) -> float:
 
 
 def is_cost_known(spec: Spec) -> bool:
-    """False when the estimate is a guess: describe (no public price, estimated as 0) and the
-    legacy `V_3` model (not in the seed's table; priced like V3 DEFAULT). See `_api.UNCONFIRMED`."""
+    """False when the estimate is a guess (see `_api.UNCONFIRMED`): describe (no public price,
+    estimated as 0), the legacy `V_3` and `AUTO` models (not in the seed's table), a custom
+    model (no published price), and a character reference at FLASH speed (no such row)."""
     endpoint = type(spec).endpoint
-    if endpoint == "describe":
+    if endpoint == "describe" or getattr(spec, "custom_model_uri", None):
         return False
-    return not (endpoint in ("legacy-generate", "legacy-remix") and _model(spec) == "V_3")
+    if type(spec).family == "v3":
+        speed = getattr(spec, "rendering_speed", None) or _api.V3_DEFAULT_RENDERING_SPEED
+        return not (_has_character(spec) and speed == "FLASH")
+    return not (endpoint in ("legacy-generate", "legacy-remix") and _model(spec) in ("V_3", "AUTO"))

@@ -1,10 +1,11 @@
 """The Ideogram 3.0 endpoints as specs: `Generate`, `Remix`, `Edit`, `Reframe`, `ReplaceBackground`.
 
-Field names are the API's. The seed's fields come first (precedence < 10); what only
-Ideogram's own schema has (`resolution`, `color_palette`, `style_codes`, `style_preset`, and
-style references on edit) is declared with precedence >= 10, so forms fold it into an
-"Advanced" section. Newer enum values (rendering speed FLASH, style types FICTION and
-STYLIZED) cannot be folded per value; they are listed last and named as newer in the docs.
+Field names are the API's. AiHubMix's documented fields come first (precedence < 10); what only
+Ideogram's own schema has (`resolution`, `color_palette`, `style_codes`, `style_preset`,
+character references and their masks, `custom_model_uri`, and style references on edit) is
+declared with precedence >= 10, so forms fold it into an "Advanced" section. Newer enum values
+(rendering speed FLASH, style types FICTION, STYLIZED and CUSTOM) cannot be folded per value;
+they are listed last and named as newer in the docs.
 
 `color_palette` is Ideogram's ColorPalette object; the legacy generate/remix specs declare
 the same field from here (sent as an object in their JSON, as a JSON string in multipart).
@@ -12,18 +13,16 @@ the same field from here (sent as an object in their JSON, as a JSON string in m
 
 from __future__ import annotations
 
-import numbers
-import re
-from collections.abc import Mapping
-from typing import Any
-
-
 from .. import _api
 from .._errors import Problem
-from ._base import (
+from ._base import Spec
+from ._fields import (
     Choice,
-    ConvertedParam,
-    Spec,
+    ColorPaletteParam,
+    StyleCodesParam,
+    character_reference_images_field,
+    character_reference_images_mask_field,
+    custom_model_uri_field,
     image_field,
     magic_prompt_field,
     negative_prompt_field,
@@ -33,88 +32,12 @@ from ._base import (
     style_reference_images_field,
     weight_field,
 )
+from ._palette import ColorPalette, normalize_color_palette
 
-
-class StyleCodesParam(ConvertedParam):
-    """A list of 8-hex-digit style codes, stored as a tuple (a single code is accepted too)."""
-
-    __slots__: list[str] = []
-
-    def convert(self, value: Any) -> Any:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, (list, tuple)):
-            raise ValueError(f"{self.name}: must be a list of 8-hex-digit codes, not {type(value).__name__}")
-        for code in items:
-            if not isinstance(code, str) or not re.match(_api.STYLE_CODE_PATTERN, code):
-                raise ValueError(f"{self.name}: {code!r} is not a style code (8 hex digits, e.g. 'A1B2C3D4')")
-        return tuple(items) or None
-
-
-class ColorPaletteParam(ConvertedParam):
-    """A preset name, or 1–8 hex colours with optional weights (see `normalize_color_palette`)."""
-
-    __slots__: list[str] = []
-
-    def convert(self, value: Any) -> Any:
-        return normalize_color_palette(value, field=self.name or "color_palette")
-
-
-ColorPalette = str | tuple[str, ...] | tuple[dict[str, Any], ...]
-
-
-def normalize_color_palette(value: Any, *, field: str = "color_palette") -> ColorPalette | None:
-    """Canonical form: a preset name, a tuple of hex strings, or (if any member is weighted)
-    a tuple of `{"color_hex", "color_weight"?}` dicts. Accepts those, a single hex colour,
-    `(hex, weight)` pairs and the wire forms `{"name": ...}` / `{"members": [...]}`."""
-    presets = ", ".join(_api.COLOR_PALETTE_PRESETS)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.upper() in _api.COLOR_PALETTE_PRESETS:
-            return text.upper()
-        if re.match(_api.HEX_COLOR_PATTERN, text):
-            return (text,)
-        raise ValueError(f"{field}: {value!r} is neither a preset ({presets}) nor a hex colour like '#ff0000'")
-    if isinstance(value, Mapping):
-        name = value.get("name")
-        if set(value) == {"name"} and isinstance(name, str) and name.upper() in _api.COLOR_PALETTE_PRESETS:
-            return name.upper()
-        if set(value) != {"members"}:
-            shapes = "{'name': <preset>} or {'members': [...]}"
-            raise ValueError(f"{field}: a dict must be {shapes}; presets: {presets}")
-        value = value["members"]
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{field}: must be a preset name or a list of hex colours, not {type(value).__name__}")
-    if not value:
-        return None
-    limit = _api.COLOR_PALETTE_MAX_MEMBERS
-    if len(value) > limit:
-        raise ValueError(f"{field}: at most {limit} colours, not {len(value)}")
-    members = [_palette_member(item, f"{field}[{i}]") for i, item in enumerate(value)]
-    if all(weight is None for _, weight in members):
-        return tuple(hex_ for hex_, _ in members)
-    return tuple({"color_hex": h, **({} if w is None else {"color_weight": w})} for h, w in members)
-
-
-def _palette_member(item: Any, where: str) -> tuple[str, float | None]:
-    weight: Any = None
-    if isinstance(item, str):
-        hex_ = item
-    elif isinstance(item, Mapping) and "color_hex" in item and set(item) <= {"color_hex", "color_weight"}:
-        hex_, weight = item["color_hex"], item.get("color_weight")
-    elif isinstance(item, (list, tuple)) and len(item) == 2:
-        hex_, weight = item
-    else:
-        raise ValueError(f"{where}: a colour is '#rrggbb', (hex, weight) or {{'color_hex': ..., 'color_weight': ...}}")
-    if not isinstance(hex_, str) or not re.match(_api.HEX_COLOR_PATTERN, hex_):
-        raise ValueError(f"{where}: {hex_!r} is not a hex colour like '#ff0000' or '#f00'")
-    if weight is None:
-        return hex_, None
-    lo, hi = _api.COLOR_WEIGHT_MIN, _api.COLOR_WEIGHT_MAX
-    if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not lo <= float(weight) <= hi:
-        raise ValueError(f"{where}: color_weight {weight!r} must be a number from {lo} to {hi}")
-    return hex_, float(weight)
+__all__ = [  # the palette and style-code names are re-exported: older imports use this module
+    "ColorPalette", "ColorPaletteParam", "Edit", "Generate", "Reframe", "Remix", "ReplaceBackground",
+    "StyleCodesParam", "color_palette_field", "normalize_color_palette",
+]  # fmt: skip
 
 
 # --- V3 field declarations ------------------------------------------------------------------
@@ -156,8 +79,8 @@ def _resolution(*, precedence: float = 10, doc: str | None = None) -> Choice:
 def _style_type() -> Choice:
     return Choice(
         objects=[None, *_api.V3_STYLE_TYPES], label="Style", precedence=7.5,
-        doc="AUTO, GENERAL, REALISTIC or DESIGN (FICTION and STYLIZED are newer). Not with "
-        "style_codes. Service default: GENERAL (AiHubMix documents AUTO).",
+        doc="AUTO, GENERAL, REALISTIC or DESIGN (FICTION and STYLIZED are newer; CUSTOM goes with "
+        "custom_model_uri). Not with style_codes. Service default: GENERAL (AiHubMix documents AUTO).",
     )  # fmt: skip
 
 
@@ -216,6 +139,9 @@ class Generate(_V3Spec):
     color_palette = color_palette_field()
     style_codes = _style_codes()
     style_preset = _style_preset()
+    character_reference_images = character_reference_images_field()
+    character_reference_images_mask = character_reference_images_mask_field()
+    custom_model_uri = custom_model_uri_field()
 
 
 class Remix(_V3Spec):
@@ -239,6 +165,9 @@ class Remix(_V3Spec):
     color_palette = color_palette_field()
     style_codes = _style_codes()
     style_preset = _style_preset()
+    character_reference_images = character_reference_images_field()
+    character_reference_images_mask = character_reference_images_mask_field()
+    custom_model_uri = custom_model_uri_field()
 
 
 class Edit(_FollowsInputSize):
@@ -251,8 +180,8 @@ class Edit(_FollowsInputSize):
     prompt = prompt_field("What the masked (black) region should become.")
     image = image_field("The image to edit (JPEG, PNG or WebP, at most 10 MB).")
     mask = image_field(
-        "Black = edit, white = keep: exactly the image's size, only pure black and white, at "
-        "least 10 % black. A Mask or MaskPainter works here.",
+        "Black = edit, white = keep: exactly the image's size, at least 10 % black. Grey pixels "
+        "(JPEG masks) are sent as the nearer of black and white, with a warning. A Mask or MaskPainter works here.",
         label="Mask", mask=True, precedence=3,
     )  # fmt: skip
     rendering_speed = _rendering_speed()
@@ -261,13 +190,16 @@ class Edit(_FollowsInputSize):
     magic_prompt = magic_prompt_field()
     style_type = _style_type()
     negative_prompt = negative_prompt_field(
-        "What must not appear. In the seed's field list, but Ideogram's edit schema lacks it."
+        "What must not appear. AiHubMix's documentation lists it, but Ideogram's edit schema lacks it."
     )
     seed = seed_field()
     style_reference_images = style_reference_images_field(precedence=14)  # Ideogram's schema only
     color_palette = color_palette_field()
     style_codes = _style_codes()
     style_preset = _style_preset()
+    character_reference_images = character_reference_images_field()
+    character_reference_images_mask = character_reference_images_mask_field()
+    custom_model_uri = custom_model_uri_field()
 
 
 class Reframe(_V3Spec):

@@ -13,8 +13,9 @@ stand-in for the service, not a mirror of the client's objects.
 from __future__ import annotations
 
 from ._faults import Faults
+from ._ledger import BilledCall
 from ._server import SimulatorServer, serve
 from ._service import SimulatorStats
 from ._transport import SimulatorTransport
 
-__all__ = ["Faults", "SimulatorServer", "SimulatorStats", "SimulatorTransport", "serve"]
+__all__ = ["BilledCall", "Faults", "SimulatorServer", "SimulatorStats", "SimulatorTransport", "serve"]

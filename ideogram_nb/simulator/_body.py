@@ -14,6 +14,7 @@ import email.utils
 import json
 from dataclasses import dataclass
 
+
 class BodyError(ValueError):
     """The body cannot be read at all (answered 400 with this message as the detail)."""
 

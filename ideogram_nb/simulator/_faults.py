@@ -3,6 +3,11 @@
 Why a seeded generator and a script: a flaky test is worse than no test. Probabilities drawn
 from `random.Random(seed)` make a soak run reproducible; a script (`["429", None, "500"]`)
 makes a unit test say exactly which request fails and how.
+
+Two families of "no answer": `timeout`/`drop` happen before the service acts (nothing is made
+or billed, so a client may safely send again), while `timeout_after_work`/`drop_after_work`
+happen after it made and billed the images and the answer is lost on the way back: the
+outcome-unknown case a client must never silently pay for twice.
 """
 
 from __future__ import annotations
@@ -21,10 +26,24 @@ TIMEOUT = "timeout"
 DROP = "drop"
 EXPIRED_URLS = "expired_urls"
 MALFORMED = "malformed"
-KINDS: tuple[str, ...] = (RATE_LIMIT, SERVER_ERROR, TIMEOUT, DROP, EXPIRED_URLS, MALFORMED)
+#: The work is done and billed, then the answer is lost (the connection drops / times out).
+DROP_AFTER_WORK = "drop_after_work"
+TIMEOUT_AFTER_WORK = "timeout_after_work"
+#: New kinds go last: appending keeps every earlier seeded draw the same.
+KINDS: tuple[str, ...] = (
+    RATE_LIMIT, SERVER_ERROR, TIMEOUT, DROP, EXPIRED_URLS, MALFORMED, DROP_AFTER_WORK, TIMEOUT_AFTER_WORK,
+)  # fmt: skip
+#: Kinds with no HTTP answer at all (the adapters raise or close the connection).
+NO_ANSWER: frozenset[str] = frozenset({TIMEOUT, DROP, DROP_AFTER_WORK, TIMEOUT_AFTER_WORK})
+#: ... of which these are acted out as a timeout (the others as a dropped connection).
+TIMEOUT_LIKE: frozenset[str] = frozenset({TIMEOUT, TIMEOUT_AFTER_WORK})
+#: ... and these come after the work was done and billed.
+AFTER_WORK: frozenset[str] = frozenset({DROP_AFTER_WORK, TIMEOUT_AFTER_WORK})
 
 #: Script spellings accepted besides the kind names.
-_ALIASES: dict[str, str] = {"429": RATE_LIMIT, "500": SERVER_ERROR, "expired": EXPIRED_URLS}
+_ALIASES: dict[str, str] = {
+    "429": RATE_LIMIT, "500": SERVER_ERROR, "expired": EXPIRED_URLS, "lost_answer": DROP_AFTER_WORK,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,8 +69,7 @@ def parse_script_entry(entry: str | int | None) -> Fault | None:
     kind = _ALIASES.get(text, text)
     if kind not in KINDS:
         raise ValueError(f"fault script: unknown entry {entry!r}; use one of {KINDS}, a status or None")
-    status = {RATE_LIMIT: 429, SERVER_ERROR: 500}.get(kind)
-    return Fault(kind, status)
+    return Fault(kind, {RATE_LIMIT: 429, SERVER_ERROR: 500}.get(kind))
 
 
 @dataclass(frozen=True)
@@ -61,7 +79,11 @@ class Faults:
 
     Probabilities are per POST and stacked (their sum must be ≤ 1). `script` entries are
     consumed one per POST before any probability is drawn: `"429"`, `"500"` (or any 5xx),
-    `"timeout"`, `"drop"`, `"expired_urls"`, `"malformed"`, or None for a normal answer.
+    `"timeout"`, `"drop"`, `"expired_urls"`, `"malformed"`, `"drop_after_work"` (alias
+    `"lost_answer"`), `"timeout_after_work"`, or None for a normal answer.
+
+    `timeout`/`drop` refuse before any work; the `*_after_work` kinds make the images, count
+    the call in the billed ledger (`SimulatorTransport.billed`), then lose the answer.
     """
 
     rate_limit: float = 0.0
@@ -70,11 +92,14 @@ class Faults:
     drop: float = 0.0
     expired_urls: float = 0.0
     malformed: float = 0.0
+    drop_after_work: float = 0.0
+    timeout_after_work: float = 0.0
     #: `Retry-After` sent with a 429: seconds, an HTTP date string, or None for no header.
     retry_after: float | str | None = 1
     seed: int = 0
     script: Sequence[str | int | None] = field(default=())
-    #: How long the loopback server holds a `timeout` request before closing it.
+    #: How long the loopback server holds a `timeout`/`timeout_after_work` request before
+    #: closing it (set it above the client's read timeout to see a timeout).
     timeout_s: float = _config.SIMULATOR_TIMEOUT_FAULT_S
 
     def __post_init__(self) -> None:

@@ -16,8 +16,9 @@ import zlib
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
+from ._characters import Character
+from ._job import Job
 from ._reader import InputImage
-from ._routes import Job
 
 #: Named colours: prompt words pick palettes, and `describe` names the nearest one.
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -31,6 +32,8 @@ _ALIASES = {"gray": "grey", "violet": "purple", "cyan": "teal", "gold": "yellow"
 FOREGROUND_THRESHOLD = 40
 #: zlib level for the PNGs: the fastest; these images compress well anyway.
 PNG_COMPRESS_LEVEL = 1
+#: A character reference is drawn this tall, relative to the output's shorter side.
+CHARACTER_SCALE = 0.4
 
 
 def make_image(job: Job, seed: int, offset: int) -> np.ndarray:
@@ -38,6 +41,8 @@ def make_image(job: Job, seed: int, offset: int) -> np.ndarray:
     rng = _generator(job.fingerprint, seed, offset)
     width, height = job.size
     generated = render(rng, _palette(job, rng), width, height)
+    for character in job.characters:
+        generated = place_character(generated, character)
     if job.endpoint in ("generate", "legacy-generate"):
         return generated
     assert job.image is not None
@@ -91,6 +96,27 @@ def render(rng: np.random.Generator, palette: list[tuple[int, int, int]], width:
     return out
 
 
+def place_character(canvas: np.ndarray, character: Character) -> np.ndarray:
+    """The character reference drawn in the middle of `canvas` (`CHARACTER_SCALE` of its
+    shorter side), blended through its mask where one was sent: the same character appears
+    in every image of the call, so a test can find it."""
+    height, width = canvas.shape[:2]
+    source = character.image
+    scale = CHARACTER_SCALE * min(width, height) / max(source.width, source.height)
+    w, h = max(int(source.width * scale), 1), max(int(source.height * scale), 1)
+    sprite = np.asarray(Image.fromarray(source.pixels).resize((w, h), Image.Resampling.BILINEAR), np.float32)
+    if character.alpha is None:
+        alpha = np.ones((h, w, 1), np.float32)
+    else:
+        grey = Image.fromarray(np.rint(character.alpha * 255).astype(np.uint8))
+        alpha = np.asarray(grey.resize((w, h), Image.Resampling.BILINEAR), np.float32)[..., None] / 255.0
+    x0, y0 = (width - w) // 2, (height - h) // 2
+    out = canvas.copy()
+    region = out[y0 : y0 + h, x0 : x0 + w].astype(np.float32)
+    out[y0 : y0 + h, x0 : x0 + w] = np.clip(np.rint(sprite * alpha + region * (1 - alpha)), 0, 255).astype(np.uint8)
+    return out
+
+
 def foreground(pixels: np.ndarray) -> np.ndarray:
     """Pixels far from the border's median colour: what replace-background keeps."""
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
@@ -100,8 +126,11 @@ def foreground(pixels: np.ndarray) -> np.ndarray:
     return result
 
 
-def describe(image: InputImage) -> list[str]:
-    """Two deterministic descriptions: size, shape, dominant colours and brightness."""
+def describe(image: InputImage, version: str | None = None) -> list[str]:
+    """Deterministic descriptions: size, shape, dominant colours and brightness.
+
+    The model version changes the answer as a real one would: V_3 (the service default) gives
+    two descriptions, V_2 only the first, CUSTOM the two in the custom model's words."""
     pixels = image.pixels[::4, ::4].reshape(-1, 3).astype(np.int32)
     table = np.array(list(COLOURS.values()), dtype=np.int32)
     nearest = ((pixels[:, None, :] - table[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
@@ -114,10 +143,15 @@ def describe(image: InputImage) -> list[str]:
     shape = "square" if w == h else ("landscape" if w > h else "portrait")
     luminance = float((pixels @ np.array([299, 587, 114])).mean() / 1000)
     light = "bright" if luminance > 170 else ("dark" if luminance < 85 else "evenly lit")
-    return [
+    texts = [
         f"A {shape} {w}x{h} image dominated by {first} tones, {light} overall.",
         f"An abstract {shape} composition in {first} and {second}, with soft gradients and simple shapes.",
     ]
+    if version == "V_2":
+        return texts[:1]
+    if version == "CUSTOM":
+        return [f"{text[:-1]}, in the custom model's style." for text in texts]
+    return texts
 
 
 def encode_png(pixels: np.ndarray) -> bytes:

@@ -43,10 +43,12 @@ class InputImage:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def decode_image(field_name: str, data: bytes, problems: list[str]) -> InputImage | None:
+def decode_image(
+    field_name: str, data: bytes, problems: list[str], limit: int = _config.MAX_IMAGE_BYTES
+) -> InputImage | None:
     """Decode one upload, or add the problem the service would answer with."""
-    if len(data) > _config.MAX_IMAGE_BYTES:
-        limit_mb = _config.MAX_IMAGE_BYTES // (1024 * 1024)
+    if len(data) > limit:
+        limit_mb = limit // (1024 * 1024)
         problems.append(f"'{field_name}': image is larger than {limit_mb} MB ({len(data)} bytes)")
         return None
     try:
@@ -77,6 +79,16 @@ class Reader:
     problems: list[str]
     typed: bool  # True for JSON (types are enforced), False for form strings
     fingerprint: dict[str, object] = field(default_factory=dict)
+    #: Every image decoded from this request, in order (the safety check looks at them).
+    decoded: list[InputImage] = field(default_factory=list)
+    #: Per-file byte limits above `_config.MAX_IMAGE_BYTES`, by field (see `for_endpoint`).
+    byte_limits: dict[str, int] = field(default_factory=dict)
+
+    def for_endpoint(self, endpoint: str) -> Reader:
+        """Apply `endpoint`'s larger per-file limits (`_api.LARGER_IMAGE_LIMITS`: later docs
+        allow 25 MB on some fields; the client sends those with a warning)."""
+        self.byte_limits = {name: n for (ep, name), n in _api.LARGER_IMAGE_LIMITS.items() if ep == endpoint}
+        return self
 
     @classmethod
     def from_json(cls, obj: Mapping[str, object], problems: list[str]) -> Reader:
@@ -90,13 +102,16 @@ class Reader:
 
     def _first(self, name: str) -> object | None:
         found = self.values.get(name)
-        return found[0] if found else None
+        return _as_value(found[0]) if found else None
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self._first(name)
         if value is None or value == "":
             if required:
                 self.problem(name, "is a required property")
+            return None
+        if isinstance(value, Upload):
+            self.problem(name, "must be a value, not a file part")
             return None
         if not isinstance(value, str):
             self.problem(name, f"{_shown(value)} is not of type 'string'")
@@ -147,12 +162,18 @@ class Reader:
         return value
 
     def texts(self, name: str, pattern: str | None = None) -> list[str]:
+        """A list of strings: repeated form parts (how multipart spells an array), a JSON
+        array in a JSON body, or one form part holding a JSON array (some clients send that)."""
         found: list[str] = []
-        values = list(self.values.get(name, ()))
+        values = [_as_value(v) for v in self.values.get(name, ())]
+        if not self.typed and len(values) == 1 and isinstance(values[0], str):
+            values = _json_array_or(values[0])
         if self.typed and len(values) == 1 and isinstance(values[0], list):
             values = values[0]  # a JSON array
         for value in values:
-            if not isinstance(value, str):
+            if isinstance(value, Upload):
+                self.problem(name, "must be values, not file parts")
+            elif not isinstance(value, str):
                 self.problem(name, f"{_shown(value)} is not of type 'string'")
             elif pattern is not None and not re.match(pattern, value):
                 self.problem(name, f"{_shown(value)} does not match {pattern!r}")
@@ -194,12 +215,42 @@ class Reader:
             if not isinstance(value, Upload):
                 self.problem(name, "must be a file part")
                 continue
-            image = decode_image(name, value.data, self.problems)
+            limit = self.byte_limits.get(name, _config.MAX_IMAGE_BYTES)
+            image = decode_image(name, value.data, self.problems, limit)
             if image is not None:
                 decoded.append(image)
+        self.decoded.extend(decoded)
         if decoded:
             self.fingerprint[name] = [f"sha256:{img.sha256}" for img in decoded]
         return decoded
+
+
+#: Media types of a part that carries a value (text or JSON) rather than a file.
+_VALUE_MEDIA_TYPES = ("application/json", "text/plain")
+
+
+def _as_value(value: object) -> object:
+    """A part sent as a typed text part with a filename (`application/json` or `text/plain`)
+    means its text: the `encoding` block only fixes the part's content type, and clients
+    differ on whether such a part gets a filename. Anything else is returned unchanged."""
+    if isinstance(value, Upload) and (value.content_type in _VALUE_MEDIA_TYPES):
+        try:
+            return value.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    return value
+
+
+def _json_array_or(text: str) -> list[object]:
+    """`'["A", "B"]'` → ["A", "B"]; any other text → [text] (validated as one item)."""
+    if text.lstrip().startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            return [text]
+        if isinstance(parsed, list):
+            return parsed
+    return [text]
 
 
 def _listed(options: Sequence[str], most: int = 16) -> str:
@@ -211,6 +262,8 @@ def _listed(options: Sequence[str], most: int = 16) -> str:
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, Upload):
+        return f"a file part ({value.content_type})"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -3,7 +3,8 @@
 Why one parser per endpoint, written out: the endpoints differ in small, real ways (legacy
 remix nests a JSON string, legacy edit is flat, reframe has no prompt, remix and upscale
 answer 403 instead of 401). Spelling each out keeps those differences visible, and every
-rule is the service's, from `shared/API.md`, with the enums taken from `_api`.
+rule is the service's, from `shared/API.md`, with the enums taken from `_api` (which follows
+the official schema's enums: `tests/simulator/test_sim_schema_requests.py` sends every value).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from ideogram_nb import _api, _config
 
 from ._body import BodyError, content_type_of, parse_json_object, parse_multipart
+from ._characters import Character, read_characters
+from ._job import UNSAFE_MARKER, Job
 from ._reader import InputImage, Reader, check_color_palette
 
 #: Endpoints that answer 403 (not 401) to a missing or bad key.
@@ -35,26 +37,6 @@ class InvalidRequest(Exception):
         self.problems = problems
         self.status = status
         super().__init__("; ".join(problems))
-
-
-@dataclass(frozen=True, eq=False)
-class Job:
-    """A valid request, reduced to what the image maker and the answer need."""
-
-    endpoint: str
-    raw_prompt: str
-    prompt: str  # as the answer reports it (MagicPrompt applied)
-    size: tuple[int, int]  # output (width, height)
-    num_images: int
-    seed: int | None
-    style_type: str | None
-    fingerprint: str  # hex digest of the request's content, seed and count excluded
-    image: InputImage | None = None
-    mask: np.ndarray | None = None  # bool (h, w); True = edit (black in the mask)
-    weight: int = 50  # remix image_weight, upscale resemblance
-    detail: int = 50
-    palette: tuple[tuple[int, int, int], ...] = ()
-    source_size: tuple[int, int] | None = None  # upscale: the input's size
 
 
 def read_job(endpoint: str, content_type: str | None, body: bytes) -> Job:
@@ -81,17 +63,20 @@ def _v3_generate_json(obj: dict[str, object]) -> Job:
 
 
 def _v3_form(endpoint: str) -> Callable[[Reader], Job]:
-    return lambda reader: _v3(reader, endpoint)
+    return lambda reader: _v3(reader.for_endpoint(endpoint), endpoint)
 
 
 def _v3(r: Reader, endpoint: str) -> Job:
     is_reframe = endpoint == "reframe"
     prompt = "" if is_reframe else (r.text("prompt", required=True) or "")
-    r.choice("rendering_speed", _api.V3_RENDERING_SPEEDS, aliases=_api.V3_RENDERING_SPEED_ALIASES)
+    speed = r.choice("rendering_speed", _api.V3_RENDERING_SPEEDS, aliases=_api.V3_RENDERING_SPEED_ALIASES)
     num_images = r.integer("num_images", 1, _api.NUM_IMAGES_MAX) or 1
     seed = r.integer("seed", 0, _api.SEED_MAX)
     magic = None if is_reframe else r.choice("magic_prompt", _api.MAGIC_PROMPT_OPTIONS)
     style_type = None if is_reframe else r.choice("style_type", _api.V3_STYLE_TYPES)
+    takes_characters = endpoint in ("generate", "remix", "edit")  # these take custom models too
+    custom_model = _custom_model(r) if takes_characters else None
+    characters = read_characters(r) if takes_characters else ()
     if not is_reframe:
         r.text("negative_prompt")
     r.choice("style_preset", _api.V3_STYLE_PRESETS)
@@ -124,10 +109,21 @@ def _v3(r: Reader, endpoint: str) -> Job:
         size = (image.width, image.height)
     _raise_if_problems(r)
     assert size is not None
-    resolved_style = "GENERAL" if style_type in (None, "AUTO") else style_type
+    if custom_model is not None:
+        resolved_style = "CUSTOM"  # "the model version and style will be resolved from this URI"
+    else:
+        resolved_style = "GENERAL" if style_type in (None, "AUTO") else style_type
     colours = tuple(palette) + tuple(_mean_colour(img) for img in references)
     return _job(endpoint, r, prompt, magic, size, num_images, seed, resolved_style,
-                image=image, mask=mask, weight=weight, palette=colours)  # fmt: skip
+                image=image, mask=mask, weight=weight, palette=colours, characters=characters,
+                rendering_speed=speed)  # fmt: skip
+
+
+def _custom_model(r: Reader) -> str | None:
+    """`custom_model_uri`: any string. Its form (model/<name>/version/<version>) and style
+    CUSTOM without one are prose, not schema rules: the client only warns, so the simulator
+    (which knows no custom models and makes up any) accepts them."""
+    return r.text("custom_model_uri")
 
 
 def _v3_size(r: Reader) -> tuple[int, int]:
@@ -168,12 +164,14 @@ def _legacy(r: Reader, files: Reader, endpoint: str) -> Job:
     is_upscale = endpoint == "upscale"
     is_edit = endpoint == "legacy-edit"
     prompt = r.text("prompt", required=not is_upscale) or ""
-    models = _api.LEGACY_EDIT_MODELS if is_edit else _api.LEGACY_MODELS
-    model = None if is_upscale else r.choice("model", _api.LEGACY_MODELS, required=is_edit)
-    if is_edit and model is not None and model not in models:
-        r.problem("model", f"edit works only with {list(models)}, not {model!r}")
-    model = model or _api.LEGACY_DEFAULT_MODEL
+    edit_models = (*_api.LEGACY_EDIT_MODELS, "AUTO")  # AUTO: the service picks an edit model
+    sent_model = None if is_upscale else r.choice("model", _api.LEGACY_MODELS, required=is_edit)
+    if is_edit and sent_model is not None and sent_model not in edit_models:
+        r.problem("model", f"edit works only with {list(_api.LEGACY_EDIT_MODELS)}, not {sent_model!r}")
+    model = sent_model or _api.LEGACY_DEFAULT_MODEL  # AUTO: the model tables say what it allows
     magic = r.choice("magic_prompt_option", _api.MAGIC_PROMPT_OPTIONS)
+    if not is_edit:  # the schema's edit body has no magic_prompt_version (unknown: ignored)
+        r.choice("magic_prompt_version", _api.MAGIC_PROMPT_VERSIONS)
     num_images = r.integer("num_images", 1, _api.NUM_IMAGES_MAX) or 1
     seed = r.integer("seed", 0, _api.SEED_MAX)
     style_type = None if is_upscale else r.choice("style_type", _api.LEGACY_STYLE_TYPES)
@@ -206,12 +204,14 @@ def _legacy(r: Reader, files: Reader, endpoint: str) -> Job:
         size = (2 * image.width, 2 * image.height)
     assert size is not None
     if is_upscale or model in _api.LEGACY_MODELS_WITHOUT_STYLE:
-        resolved_style = None
+        resolved_style = None  # no style applies: the answer leaves the key out
     else:
         resolved_style = "GENERAL" if style_type in (None, "AUTO") else style_type
-    r.fingerprint.update(files.fingerprint)
+    if files is not r:
+        r.fingerprint.update(files.fingerprint)
+        r.decoded.extend(files.decoded)
     return _job(endpoint, r, prompt, magic, size, num_images, seed, resolved_style, image=image,
-                mask=mask, weight=weight, detail=detail, source_size=source_size)  # fmt: skip
+                mask=mask, weight=weight, detail=detail, source_size=source_size, model=sent_model)  # fmt: skip
 
 
 def _legacy_size(r: Reader, model: str) -> tuple[int, int]:
@@ -232,10 +232,11 @@ def _legacy_edit(r: Reader) -> Job:
 
 def _describe(r: Reader) -> Job:
     image = r.image("image_file", required=True)
-    r.choice("describe_model_version", _api.DESCRIBE_MODEL_VERSIONS)
+    version = r.choice("describe_model_version", _api.DESCRIBE_MODEL_VERSIONS)
     _raise_if_problems(r)
     assert image is not None
-    return _job("describe", r, "", None, (image.width, image.height), 1, None, None, image=image)
+    return _job("describe", r, "", None, (image.width, image.height), 1, None, None, image=image,
+                describe_version=version)  # fmt: skip
 
 
 # --- shared pieces ----------------------------------------------------------------------
@@ -253,7 +254,7 @@ def _edit_mask(r: Reader, image: InputImage | None) -> np.ndarray | None:
     if not grey.all() or not np.isin(px[..., 0], (0, 255)).all():
         r.problem("mask", "must contain only black and white pixels (black = edit, white = keep)")
         return None
-    black = px[..., 0] == 0
+    black: np.ndarray = px[..., 0] == 0
     coverage = float(black.mean())
     if coverage == 0.0:
         r.problem("mask", "is pure white: nothing to edit (black marks the region to edit)")
@@ -291,9 +292,14 @@ def _job(
     detail: int = 50,
     palette: tuple[tuple[int, int, int], ...] = (),
     source_size: tuple[int, int] | None = None,
+    characters: tuple[Character, ...] = (),
+    rendering_speed: str | None = None,
+    model: str | None = None,
+    describe_version: str | None = None,
 ) -> Job:
     content = {k: v for k, v in r.fingerprint.items() if k not in _NOT_CONTENT}
     canonical = json.dumps([endpoint, content], sort_keys=True, default=str)
+    marker = UNSAFE_MARKER.encode()
     return Job(
         endpoint=endpoint,
         raw_prompt=prompt,
@@ -309,6 +315,11 @@ def _job(
         detail=detail,
         palette=palette,
         source_size=source_size,
+        characters=characters,
+        rendering_speed=rendering_speed,
+        model=model,
+        describe_version=describe_version,
+        unsafe_input=any(marker in img.data for img in r.decoded),
     )
 
 

@@ -9,6 +9,8 @@ reachable from another machine.
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 import socket
 import sys
 import threading
@@ -18,7 +20,8 @@ from typing import Any, TextIO
 
 from ideogram_nb import _config
 
-from ._faults import TIMEOUT
+from ._faults import TIMEOUT_LIKE
+from ._ledger import BilledCall
 from ._service import SimRequest, SimulatorStats
 from ._transport import SimulatorTransport
 
@@ -26,6 +29,18 @@ from ._transport import SimulatorTransport
 _IDLE_TIMEOUT_S = 30.0
 #: Larger bodies are refused unread: the service's own limits (10 MB per image) are far below.
 _MAX_BODY_BYTES = 64 * 1024 * 1024
+#: A chunk-size line longer than this is not HTTP.
+_MAX_CHUNK_LINE = 1024
+#: Hex digits only: `int(x, 16)` alone would take "-5" (a read to EOF) or "0x10".
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
+class _BadBody(Exception):
+    """The request body cannot be read: answered with `status`, then the connection closes."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def check_loopback(host: str) -> str:
@@ -65,17 +80,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
-        length_text = self.headers.get("content-length") or "0"
-        if "chunked" in self.headers.get("transfer-encoding", "").lower() or not length_text.isdigit():
+        try:
+            body = self._read_body()
+        except _BadBody as exc:
             self.close_connection = True  # the body's end is unknown: the connection is unusable
-            self._send(411, b'{"error": "A valid Content-Length is required"}', {"content-type": "application/json"})
+            payload = json.dumps({"error": str(exc)}).encode()
+            try:
+                self._send(exc.status, payload, {"content-type": "application/json"})
+            except OSError:
+                pass  # the client has gone already: nobody to tell
             return
-        length = int(length_text)
-        if length > _MAX_BODY_BYTES:
-            self.close_connection = True
-            self._send(413, b'{"error": "Request body too large"}', {"content-type": "application/json"})
-            return
-        body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
         request = SimRequest(
             method=self.command,
@@ -88,13 +102,55 @@ class _Handler(BaseHTTPRequestHandler):
         )
         reply = self.server.transport.service.handle(request)
         if reply.no_answer is not None:
-            if reply.no_answer == TIMEOUT:
+            if reply.no_answer in TIMEOUT_LIKE:
                 faults = self.server.transport.service.faults
                 wait = faults.timeout_s if faults else _config.SIMULATOR_TIMEOUT_FAULT_S
                 self.server.stopping.wait(wait)
             self.close_connection = True  # say nothing: the client sees a dropped connection
             return
         self._send(reply.status, reply.body, dict(reply.headers))
+
+    def _read_body(self) -> bytes:
+        """The request body: `Content-Length` bytes, or a chunked body (what httpx, requests
+        and curl send for a streamed upload) decoded; `_BadBody` when it cannot be read."""
+        encoding = self.headers.get("transfer-encoding", "").lower()
+        if encoding:
+            codings = [c.strip() for c in encoding.split(",")]
+            if codings != ["chunked"]:
+                raise _BadBody(501, f"Transfer-Encoding {encoding!r} is not supported; send chunked")
+            return self._read_chunked()
+        length_text = (self.headers.get("content-length") or "0").strip()
+        if not length_text.isdigit():
+            raise _BadBody(400, "Content-Length is not a number")
+        length = int(length_text)
+        if length > _MAX_BODY_BYTES:
+            raise _BadBody(413, "Request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        """RFC 9112 §7.1: hex size lines (extensions ignored), data, CRLF; a 0 chunk, trailers."""
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            size_text = line.split(b";", 1)[0].strip()
+            if len(line) > _MAX_CHUNK_LINE or not line.endswith(b"\n") or not _CHUNK_SIZE.fullmatch(size_text):
+                raise _BadBody(400, "Malformed chunked body: bad chunk-size line")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            total += size
+            if total > _MAX_BODY_BYTES:
+                raise _BadBody(413, "Request body too large")
+            data = self.rfile.read(size)
+            if len(data) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise _BadBody(400, "Malformed chunked body: truncated chunk")
+            parts.append(data)
+        while True:  # trailer fields, up to the empty line
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            if line in (b"\r\n", b"\n", b""):
+                break
+        return b"".join(parts)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -122,8 +178,9 @@ class _Server(ThreadingHTTPServer):
 
     @property
     def netloc(self) -> str:
-        host, port = self.server_address[:2]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+        address, port = self.server_address[:2]
+        host = address.decode() if isinstance(address, bytes) else str(address)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class SimulatorServer:
@@ -162,6 +219,11 @@ class SimulatorServer:
     @property
     def stats(self) -> SimulatorStats:
         return self.transport.stats
+
+    @property
+    def billed(self) -> tuple[BilledCall, ...]:
+        """The billed ledger (see `SimulatorTransport.billed`)."""
+        return self.transport.billed
 
     def start(self) -> SimulatorServer:
         if self._server is not None:

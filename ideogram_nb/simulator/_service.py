@@ -4,6 +4,9 @@ Why separate from the transports: the in-process httpx transport and the loopbac
 must behave identically, so both feed the same `Service.handle` with a plain `SimRequest` and
 act out its `SimReply` in their own medium (an `httpx.Response` or an exception; bytes on a
 socket or a closed connection).
+
+Every 200 answer has the shape of the official schema's response for its route (checked by
+`tests/simulator/test_sim_schema.py`): keys that do not apply are left out, never null.
 """
 
 from __future__ import annotations
@@ -21,15 +24,17 @@ from ideogram_nb import _api, _config
 from . import _faults
 from ._faults import Fault, FaultPlan, Faults
 from ._imaging import describe, encode_png, make_image
-from ._routes import ENDPOINT_BY_PATH, FORBIDDEN_ON_BAD_KEY, InvalidRequest, Job, read_job
+from ._job import UNSAFE_MARKER, WITHHOLD_MARKER, Job
+from ._ledger import BilledCall, Ledger
+from ._routes import ENDPOINT_BY_PATH, FORBIDDEN_ON_BAD_KEY, InvalidRequest, read_job
 from ._vault import IMAGE_PATH_PREFIX, ImageVault
+
+__all__ = ["UNSAFE_MARKER", "WITHHOLD_MARKER", "Service", "SimReply", "SimRequest", "SimulatorStats"]
 
 #: AiHubMix's base URL ends in `/ideogram`; every route is served with and without it.
 PROXY_PREFIX = "/ideogram"
-UNSAFE_MARKER = "__unsafe__"
-WITHHOLD_MARKER = "__withhold__"
 #: Reactions that are not an HTTP answer: the adapters act them out.
-NO_ANSWER_FAULTS = (_faults.TIMEOUT, _faults.DROP)
+NO_ANSWER_FAULTS = _faults.NO_ANSWER
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,8 @@ class SimRequest:
 
 @dataclass(frozen=True)
 class SimReply:
-    """An answer, or `no_answer` ("timeout"/"drop") when the service must not answer at all."""
+    """An answer, or `no_answer` (a fault kind in `_faults.NO_ANSWER`) when the service must
+    not answer at all: the adapters time out or drop the connection instead."""
 
     status: int
     body: bytes = b""
@@ -71,6 +77,9 @@ class SimulatorStats:
     by_route: Mapping[str, int] = field(default_factory=dict)  # endpoint id (or "images") → count
     images_generated: int = 0
     images_withheld: int = 0
+    billed_calls: int = 0  # calls the work was done for (see `SimulatorTransport.billed`)
+    billed_images: int = 0  # images made in them, withheld ones included
+    answers_lost: int = 0  # billed calls whose answer never reached the client
     inflight_images: int = 0
     max_inflight_images: int = 0
 
@@ -98,6 +107,7 @@ class Service:
         self.inflight_limit = inflight_limit
         self.clock = clock
         self.vault = ImageVault(clock, url_ttl_s)
+        self.ledger = Ledger()
         self._plan = FaultPlan(faults)
         self._lock = threading.Lock()
         self._stats = SimulatorStats()
@@ -111,16 +121,16 @@ class Service:
             return replace(self._stats, by_route=dict(self._by_route), faults_by_kind=dict(self._by_fault))
 
     def reset_stats(self) -> None:
+        """Zero the counters and clear the billed ledger."""
         with self._lock:
             self._stats = SimulatorStats(inflight_images=self._stats.inflight_images)
             self._by_route.clear()
             self._by_fault.clear()
+        self.ledger.clear()
 
     def _count(self, **increments: int) -> None:
         with self._lock:
-            self._stats = replace(
-                self._stats, **{k: getattr(self._stats, k) + v for k, v in increments.items()}
-            )
+            self._stats = replace(self._stats, **{k: getattr(self._stats, k) + v for k, v in increments.items()})
 
     # --- dispatch -------------------------------------------------------------------
     def handle(self, request: SimRequest) -> SimReply:
@@ -173,6 +183,10 @@ class Service:
             self._count(unsafe=1)
             message = "Prompt provided failed safety check due to content policy (simulated: __unsafe__)."
             return _json_reply(422, {"error": message})
+        if job.unsafe_input:
+            self._count(unsafe=1)
+            message = "Image provided failed safety check due to content policy (simulated: __unsafe__)."
+            return _json_reply(422, {"error": message})
         slots = job.num_images
         if not self._acquire(slots):
             self._count(rate_limited=1)
@@ -190,14 +204,34 @@ class Service:
                 time.sleep(remaining)
         finally:
             self._release(slots)
+        lost = fault is not None and fault.kind in _faults.AFTER_WORK
+        self._bill(job, answer, answered=not lost)
+        if lost:
+            assert fault is not None
+            return SimReply(0, no_answer=fault.kind)
         body = json.dumps(answer).encode()
         if fault is not None and fault.kind == _faults.MALFORMED:
             body = body[: max(len(body) // 2, 1)]
         return SimReply(200, body, {"content-type": "application/json"})
 
+    def _bill(self, job: Job, answer: dict[str, object], *, answered: bool) -> None:
+        """Record the work done for `job` (the answer may still be lost on the way)."""
+        data = answer.get("data")
+        items = data if isinstance(data, list) else []
+        seeds = tuple(int(item["seed"]) for item in items if isinstance(item, dict))
+        # The request's identity: what it shows, its seed as sent and its count. The same
+        # request sent twice has the same fingerprint (how a test sees a call paid twice).
+        identity = hashlib.sha256(f"{job.fingerprint}:{job.seed}:{job.num_images}".encode()).hexdigest()
+        self.ledger.add(BilledCall(
+            endpoint=job.endpoint, images=len(items), rendering_speed=job.rendering_speed, model=job.model,
+            character_references=len(job.characters), fingerprint=identity, seeds=seeds, answered=answered,
+        ))  # fmt: skip
+        self._count(billed_calls=1, billed_images=len(items), answers_lost=0 if answered else 1)
+
     def _early_fault(self, fault: Fault) -> SimReply | None:
-        """Faults that replace the answer entirely; None for those that spoil a good one."""
-        if fault.kind in NO_ANSWER_FAULTS:
+        """Faults that replace the answer entirely; None for those that spoil a good one
+        (`expired_urls`, `malformed`) or lose it after the work (`*_after_work`)."""
+        if fault.kind in NO_ANSWER_FAULTS and fault.kind not in _faults.AFTER_WORK:
             return SimReply(0, no_answer=fault.kind)
         if fault.kind == _faults.RATE_LIMIT:
             assert self.faults is not None
@@ -237,9 +271,9 @@ class Service:
     def _answer(self, job: Job, base_url: str, *, expired: bool) -> dict[str, object]:
         if job.endpoint == "describe":
             assert job.image is not None
-            return {"descriptions": [{"text": text} for text in describe(job.image)]}
+            return {"descriptions": [{"text": text} for text in describe(job.image, job.describe_version)]}
         withhold = WITHHOLD_MARKER in job.raw_prompt
-        width, height = job.size
+        resolution, upscaled = job.resolutions
         data: list[dict[str, object]] = []
         for index in range(job.num_images):
             seed = job.seed if job.seed is not None else self._pick_seed(job, index)
@@ -252,16 +286,16 @@ class Service:
                 url = self.vault.url(base_url, self.vault.put(png), expired=expired)
                 self._count(images_generated=1)
             item: dict[str, object] = {
-                "url": url,
+                "url": url,  # null for a withheld image (the schema's url is nullable)
                 "prompt": job.prompt,
-                "resolution": f"{width}x{height}",
+                "resolution": resolution,
                 "is_image_safe": url is not None,
                 "seed": seed,
-                "style_type": job.style_type,
             }
-            if job.source_size is not None and job.endpoint == "upscale":
-                item["resolution"] = "{}x{}".format(*job.source_size)
-                item["upscaled_resolution"] = f"{width}x{height}"
+            if upscaled is not None:
+                item["upscaled_resolution"] = upscaled
+            if job.style_type is not None:  # upscale, V_1: no style applies, so no key
+                item["style_type"] = job.style_type
             data.append(item)
         created = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
         return {"created": created, "data": data}

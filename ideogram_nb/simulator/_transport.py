@@ -13,7 +13,8 @@ import httpx
 
 from ideogram_nb import _config
 
-from ._faults import DROP, Faults
+from ._faults import TIMEOUT_LIKE, Faults
+from ._ledger import BilledCall
 from ._service import Service, SimRequest, SimulatorStats
 
 
@@ -26,7 +27,8 @@ class SimulatorTransport(httpx.BaseTransport):
     decides when image URLs expire. Thread-safe.
 
     Faults without an answer are raised as httpx would: `timeout` → `httpx.ReadTimeout` at
-    once (no waiting in-process), `drop` → `httpx.RemoteProtocolError`.
+    once (no waiting in-process), `drop` → `httpx.RemoteProtocolError`; the `*_after_work`
+    kinds raise the same after the images were made and billed (`billed` says so).
     """
 
     def __init__(
@@ -59,7 +61,14 @@ class SimulatorTransport(httpx.BaseTransport):
         """A snapshot of the counters (requests, posts, gets, invalid, by_route, …)."""
         return self.service.stats
 
+    @property
+    def billed(self) -> tuple[BilledCall, ...]:
+        """Every call the service did the work for, oldest first, including those whose
+        answer was lost (`answered=False`): what the account would be charged for."""
+        return self.service.ledger.snapshot()
+
     def reset_stats(self) -> None:
+        """Zero the counters and clear the billed ledger."""
         self.service.reset_stats()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -74,8 +83,8 @@ class SimulatorTransport(httpx.BaseTransport):
             body=body,
         )
         reply = self.service.handle(sim_request)
-        if reply.no_answer == DROP:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
-        if reply.no_answer is not None:
+        if reply.no_answer in TIMEOUT_LIKE:
             raise httpx.ReadTimeout("The read operation timed out (simulated).", request=request)
+        if reply.no_answer is not None:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return httpx.Response(reply.status, headers=dict(reply.headers), content=reply.body, request=request)

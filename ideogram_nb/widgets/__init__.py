@@ -8,11 +8,16 @@ ipywidgets/ipycanvas; it uses the core package's public API.
 from __future__ import annotations
 
 from ._comparison_grid import ComparePanel, ComparisonGrid
+from ._followup import use_form_factory
 from ._form import SpecForm
 from ._history_browser import HistoryBrowser
 from ._painter import MaskPainter
 from ._result_grid import ResultGrid
 from ._studio import Studio
+
+# The composition root: grids and browsers used on their own open prefilled forms of this
+# class (`_followup`), without importing `_form` themselves (the form contains a grid).
+use_form_factory(SpecForm)
 
 __all__ = [
     "ComparePanel",

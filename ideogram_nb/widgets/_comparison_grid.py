@@ -16,9 +16,10 @@ from typing import Any
 import ipywidgets as W
 
 import ideogram_nb as ig
-
 from ideogram_nb import Comparison, PromptSR, compare
 
+from .._callbacks import Callbacks
+from ._followup import FollowUp
 from ._form import SpecForm
 from ._thumbs import placeholder, result_thumbnail
 
@@ -36,8 +37,13 @@ _STYLE = f"""<style>
 </style>"""
 STATE_BORDER = {
     "planned": "1px dashed #bbbbbb", "running": "2px solid #1976d2", "ok": "1px solid #dddddd",
-    "error": "2px solid #d32f2f",
+    "error": "2px solid #d32f2f", "unknown": "2px dashed #b45f06",
 }  # fmt: skip
+RETRY_TIP = "Run this cell again"
+RESEND_TIP = (
+    "This cell's outcome is unknown: the request was sent and the answer lost, so the service may "
+    "already have made and billed it. Sending it again may pay twice."
+)
 
 
 def _tooltip(cell: Cell) -> str:
@@ -83,14 +89,25 @@ class CellView(W.VBox):
             )
             seeds = ", ".join(str(s) for s in dict.fromkeys(cell.seeds))
             self.caption.value = f"<small>seed {escape(seeds)}</small>"
+        elif cell.state == "error" and cell.outcome_unknown:
+            self.images.children = ()
+            self.caption.value = (
+                "<small style='color:#b45f06'><b>outcome unknown: possibly billed</b>, not re-sent. "
+                f"{escape(str(cell.error))[:300]}</small>"
+            )
         elif cell.state == "error":
             self.images.children = ()
             self.caption.value = f"<small style='color:#b00'>failed: {escape(str(cell.error))[:300]}</small>"
         else:
             self.images.children = (W.Image(value=placeholder(self._px // 2, cell.state), format="jpeg"),)
             self.caption.value = f"<small style='color:#777'>{escape(cell.state)}</small>"
+        unknown = cell.state == "error" and cell.outcome_unknown
+        # The per-cell button is the deliberate way to send an unknown cell again: it says so.
+        self.retry_button.description = "re-send (may pay twice)" if unknown else "retry"
+        self.retry_button.button_style = "danger" if unknown else "warning"
+        self.retry_button.tooltip = RESEND_TIP if unknown else RETRY_TIP
         self.retry_button.layout.display = None if cell.state == "error" else "none"
-        self.layout.border = STATE_BORDER.get(cell.state, "")
+        self.layout.border = STATE_BORDER.get("unknown" if unknown else cell.state, "")
         self.open_button.tooltip = _tooltip(cell)  # not on the Box itself: ipywidgets#3860
 
 
@@ -105,7 +122,7 @@ class ComparisonGrid(W.VBox):
         self.swapped = False
         self.page = 0
         self.last_future: cf.Future[Comparison] | None = None
-        self._open_callbacks: list[Callable[[Cell], None]] = []
+        self._open_callbacks = Callbacks()
         store = getattr(getattr(comparison.client, "history", None), "store", None)
         store = store if hasattr(store, "thumbnail") else None
         self.views = {c.index: CellView(c, thumb_px, store, self.open_cell, self.retry) for c in comparison.cells}
@@ -115,7 +132,13 @@ class ComparisonGrid(W.VBox):
         self.run_button = W.Button(description="Run", icon="play", button_style="primary",
                                    tooltip="Run every cell not yet done")  # fmt: skip
         self.retry_failed_button = W.Button(description="Retry failed", icon="refresh",
-                                            tooltip="Run the failed cells again")  # fmt: skip
+                                            tooltip="Run the failed cells again (not those whose outcome is "
+                                                    "unknown, unless ticked)")  # fmt: skip
+        client = comparison.client
+        self.resend_unknown_box = W.Checkbox(
+            value=bool(getattr(client, "resend_unknown", False)), indent=False, layout=W.Layout(width="auto"),
+            description="also re-send outcome-unknown cells (may pay twice)",
+        )  # fmt: skip
         self.swap_button = W.Button(description="Swap axes", icon="exchange", tooltip="Rows become columns (no re-run)")
         pages = comparison.axes[2] if len(comparison.axes) > 2 else None
         self.page_select = W.Dropdown(
@@ -128,8 +151,10 @@ class ComparisonGrid(W.VBox):
         self.page_select.observe(lambda ch: self.show_page(ch["new"]), "value")
         self.grid = W.GridBox()
         self.grid.add_class(GRID_CLASS)
-        self.detail = W.VBox()
-        toolbar = W.HBox([self.run_button, self.retry_failed_button, self.swap_button, self.page_select],
+        #: A cell opened in a prefilled form (when no `on_open` listener takes it).
+        self.detail = FollowUp()
+        toolbar = W.HBox([self.run_button, self.retry_failed_button, self.resend_unknown_box, self.swap_button,
+                          self.page_select],
                          layout=W.Layout(flex_flow="row wrap", align_items="center"))  # fmt: skip
         self.children = (W.HTML(_STYLE), self.summary, toolbar, self.message, self.grid, self.detail)
         comparison.observe(self._cell_changed)
@@ -196,8 +221,11 @@ class ComparisonGrid(W.VBox):
         self.last_future = self.comparison.start([cell])
         return self.last_future
 
-    def retry_failed(self) -> cf.Future[Comparison]:
-        self.last_future = self.comparison.start(self.comparison.failed)
+    def retry_failed(self, resend_unknown: bool | None = None) -> cf.Future[Comparison]:
+        """Run the failed cells again in the background. Cells whose outcome is unknown (maybe
+        billed) only with `resend_unknown=True` (default: the checkbox in the toolbar)."""
+        resend = self.resend_unknown_box.value if resend_unknown is None else resend_unknown
+        self.last_future = self.comparison.start(self.comparison.to_retry(resend))
         return self.last_future
 
     def _guarded(self, action: Callable[[], Any]) -> None:
@@ -224,17 +252,15 @@ class ComparisonGrid(W.VBox):
         )
 
     # --- opening a cell -------------------------------------------------------------------
-    def on_open(self, callback: Callable[[Cell], None]) -> None:
+    def on_open(self, callback: Callable[[Cell], None], remove: bool = False) -> None:
         """Call `callback(cell)` when a cell's open button is clicked (instead of a form)."""
-        self._open_callbacks.append(callback)
+        self._open_callbacks.register(callback, remove=remove)
 
     def open_cell(self, cell: Cell) -> None:
         if self._open_callbacks:
-            for cb in list(self._open_callbacks):
-                cb(cell)
+            self._open_callbacks(cell)
             return
-        form = SpecForm(cell.spec.copy(), self.comparison.client)
-        self.detail.children = (W.HTML(f"<b>Cell {escape(cell.legend)}</b>"), form)
+        self.detail.open_form(f"Cell {cell.legend}", cell.spec.copy(), self.comparison.client)
 
 
 class ComparePanel(W.VBox):

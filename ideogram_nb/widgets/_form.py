@@ -18,6 +18,7 @@ import param
 
 import ideogram_nb as ig
 
+from ._followup import FollowUp
 from ._form_state import FormController, ResultCallback
 from ._image_fields import ResultShelf
 from ._mapper import Factory, FieldView, form_fields, make_field
@@ -79,7 +80,8 @@ class SpecForm(W.VBox):
         self.status = W.HTML()
         self.grid = ResultGrid()
         self.grid.on_action(self._action)
-        self.followup = W.VBox()
+        #: Actions on results open their prefilled form here (this form's shelf, same client).
+        self.followup = FollowUp(self._make_form)
         self.children = (
             *([self.title] if show_title else []),
             *(self.views[n].box for n in basic),
@@ -119,9 +121,9 @@ class SpecForm(W.VBox):
         """Run in the background (one run at a time); the grid fills in when it is done."""
         return self.controller.run()
 
-    def on_result(self, callback: ResultCallback) -> None:
+    def on_result(self, callback: ResultCallback, remove: bool = False) -> None:
         """`callback(result)` after each successful run, once the grid shows it."""
-        self.controller.on_result(callback)
+        self.controller.on_result(callback, remove=remove)
 
     def load(self, spec: ig.Spec) -> None:
         """Show `spec`'s values in this form (same endpoint), keeping the grid and its results.
@@ -226,5 +228,7 @@ class SpecForm(W.VBox):
             self.load(spec)
             return
         client = self.controller.client if self.controller.has_client else None
-        form = SpecForm(spec, client, shelf=self.shelf)
-        self.followup.children = (W.HTML(f"<hr><b>{escape(action.replace('_', ' ').capitalize())}</b>"), form)
+        self.followup.open_form(action.replace("_", " ").capitalize(), spec, client)
+
+    def _make_form(self, spec: ig.Spec, client: ig.Client | None) -> SpecForm:
+        return SpecForm(spec, client, shelf=self.shelf)

@@ -14,6 +14,8 @@ from typing import Any
 
 import ideogram_nb as ig
 
+from .._callbacks import Callbacks
+
 ResultCallback = Callable[[Any], Any]
 StateCallback = Callable[[], Any]
 
@@ -54,8 +56,8 @@ class FormController:
         self.running: cf.Future[Any] | None = None
         self.last_error: str | None = None
         self.last_result: Any = None
-        self._result_callbacks: list[ResultCallback] = []
-        self._state_callbacks: list[StateCallback] = []
+        self._result_callbacks = Callbacks()
+        self._state_callbacks = Callbacks()
         self._lock = threading.Lock()
 
     # --- the client -----------------------------------------------------------------------------
@@ -147,11 +149,13 @@ class FormController:
         return f"≈ ${cost:.2f} for {n} image{'s' if n != 1 else ''}"
 
     # --- running --------------------------------------------------------------------------------
-    def on_result(self, callback: ResultCallback) -> None:
-        self._result_callbacks.append(callback)
+    def on_result(self, callback: ResultCallback, remove: bool = False) -> None:
+        """`callback(result)` after each successful run (a failing callback is shown, not raised)."""
+        self._result_callbacks.register(callback, remove=remove)
 
-    def on_state(self, callback: StateCallback) -> None:
-        self._state_callbacks.append(callback)
+    def on_state(self, callback: StateCallback, remove: bool = False) -> None:
+        """`callback()` whenever running, errors or the last result change."""
+        self._state_callbacks.register(callback, remove=remove)
 
     @property
     def is_running(self) -> bool:
@@ -190,7 +194,7 @@ class FormController:
             outer.set_exception(exc)
             return
         self.last_result = result
-        for callback in list(self._result_callbacks):
+        for callback in self._result_callbacks:
             try:
                 callback(result)
             except Exception as exc:  # one bad callback must not lose the result
@@ -200,5 +204,4 @@ class FormController:
         outer.set_result(result)
 
     def _notify_state(self) -> None:
-        for callback in list(self._state_callbacks):
-            callback()
+        self._state_callbacks()

@@ -20,7 +20,9 @@ import ipywidgets as W
 
 import ideogram_nb as ig
 
+from .._callbacks import Callbacks
 from .._config import EXPORT_THUMBNAIL_PX, PROVIDERS
+from ._followup import close_tree, prefilled
 from ._history_query import PAGE_SIZE, STATUSES, HistoryQuery, endpoints
 from ._result_grid import ResultGrid
 from ._thumbs import placeholder
@@ -32,7 +34,15 @@ THUMB_WIDTH = "72px"
 PROMPT_CHARS = 160
 #: Exports go inside the history folder by default: beside its images, out of the notebooks.
 DEFAULT_EXPORT_NAME = "exports/runs.ipynb"
-_OK, _ERROR, _MUTED = "#1b5e20", "#b00020", "#555"
+_OK, _ERROR, _MUTED, _UNKNOWN = "#1b5e20", "#b00020", "#555", "#b45f06"
+#: What a run's status says, in the row's colour: "unknown" must read as money at risk.
+_STATUS_SHOWN = {
+    "ok": ("ok", _OK), "error": ("error", _ERROR), "unknown": ("outcome unknown: possibly billed", _UNKNOWN),
+}  # fmt: skip
+RERUN_UNKNOWN_TOOLTIP = (
+    "This run's outcome is unknown: the service may already have made and billed it. "
+    "Re-running opens it prefilled; running it sends a new call, which may be paid twice."
+)
 
 RerunCallback = Callable[[ig.Spec], Any]
 
@@ -51,7 +61,10 @@ def _short(text: str, n: int = PROMPT_CHARS) -> str:
 
 def row_html(rec: ig.RunRecord) -> str:
     """One run in words: what, when, where, cost, outcome, prompt, label, error."""
-    status = f"<span style='color:{_OK if rec.ok else _ERROR}'>{escape(rec.status)}</span>"
+    shown, colour = _STATUS_SHOWN.get(rec.status, (rec.status, _ERROR))
+    status = f"<span style='color:{colour}'>{escape(shown)}</span>"
+    if rec.status == "unknown":
+        status = f"<b>{status}</b>"
     count = len(rec.descriptions) if rec.endpoint == "describe" else len(rec.images)
     noun = "description" if rec.endpoint == "describe" else "image"
     head = " · ".join([
@@ -67,7 +80,7 @@ def row_html(rec: ig.RunRecord) -> str:
     if not rec.ok:
         code = f" (HTTP {rec.http_status})" if rec.http_status else ""
         error = f"{rec.error_type or 'error'}{code}: {rec.error or ''}"
-        lines.append(f"<div style='color:{_ERROR}'>{escape(error)}</div>")
+        lines.append(f"<div style='color:{colour}'>{escape(error)}</div>")
     seeds = [str(im.get("seed")) for im in rec.images if im.get("seed") is not None]
     extra = f" · seeds {', '.join(seeds)}" if seeds else ""
     lines.append(f"<small style='color:{_MUTED}'>run {escape(rec.run_id)}{escape(extra)}</small>")
@@ -89,7 +102,7 @@ class HistoryBrowser(W.VBox):
         self.client = client
         history = history if history is not None else (client.history if client is not None else ig.History())
         self.query = HistoryQuery(history, page_size)
-        self._rerun_callbacks: list[RerunCallback] = []
+        self._rerun_callbacks = Callbacks()
         self.rows: dict[str, dict[str, W.Widget]] = {}  # run id → its checkbox, buttons, box
         self.totals_label = W.HTML()
         self.refresh_button = W.Button(description="Refresh", icon="refresh", tooltip="Read the history again")
@@ -206,10 +219,10 @@ class HistoryBrowser(W.VBox):
         self.export_message.value = f"<span style='color:{_OK}'>wrote {escape(str(written))}</span>"
         return written
 
-    def on_rerun(self, callback: RerunCallback) -> None:
+    def on_rerun(self, callback: RerunCallback, remove: bool = False) -> None:
         """Call `callback(spec)` when a run's Re-run button is clicked (and for the per-image
         actions of an opened grid). With no callback, the prefilled form opens below."""
-        self._rerun_callbacks.append(callback)
+        self._rerun_callbacks.register(callback, remove=remove)
 
     def rerun(self, run_id: str) -> ig.Spec:
         """Rebuild the run's spec (as it was sent) and hand it to the `on_rerun` callbacks."""
@@ -232,7 +245,7 @@ class HistoryBrowser(W.VBox):
         self.rows = {rec.run_id: self._row(rec) for rec in self.query.records}
         self.rows_box.children = tuple(row["box"] for row in self.rows.values()) or (self._empty,)
         for row in old.values():
-            _close_tree(row["box"])
+            close_tree(row["box"])
         self.totals_label.value = f"<b>{escape(self.query.totals_text())}</b>"
         self.page_label.value = f"&nbsp;{escape(self.query.page_label)}&nbsp;"
         self.prev_button.disabled = self.page <= 1
@@ -242,8 +255,10 @@ class HistoryBrowser(W.VBox):
     def _row(self, rec: ig.RunRecord) -> dict[str, W.Widget]:
         checkbox = W.Checkbox(value=self.query.is_selected(rec.run_id), indent=False, layout=W.Layout(width="28px"))
         checkbox.observe(lambda change, r=rec.run_id: self._ticked(r, change["new"]), "value")
-        rerun = W.Button(description="Re-run", icon="redo", tooltip="Open this request, prefilled, to run it again",
-                         layout=W.Layout(width="100px"))  # fmt: skip
+        unknown = rec.status == "unknown"
+        tip = RERUN_UNKNOWN_TOOLTIP if unknown else "Open this request, prefilled, to run it again"
+        rerun = W.Button(description="Re-run", icon="redo", tooltip=tip, layout=W.Layout(width="100px"),
+                         button_style="warning" if unknown else "")  # fmt: skip
         rerun.on_click(lambda _b, r=rec.run_id: self._guard(self.rerun, r))
         openable = bool(rec.images or rec.descriptions or not rec.ok)
         open_ = W.Button(description="Open", icon="th", tooltip="Show this run's images with their actions",
@@ -289,20 +304,17 @@ class HistoryBrowser(W.VBox):
     # --- actions ---------------------------------------------------------------------------------
     def _open_spec(self, spec: ig.Spec) -> None:
         if self._rerun_callbacks:
-            for callback in list(self._rerun_callbacks):
-                callback(spec)
+            self._rerun_callbacks(spec)
             return
-        from ._form import SpecForm
-
         if self.client is None:
             self.client = ig.Client(history=self.history)
-        self._show_detail(W.HTML(f"<b>Re-run {escape(type(spec).__name__)}</b>"), SpecForm(spec, self.client))
+        self._show_detail(*prefilled(f"Re-run {type(spec).__name__}", spec, self.client))
 
     def _show_detail(self, *widgets: W.Widget) -> None:
         old = self.detail.children
         self.detail.children = widgets
         for widget in old:
-            _close_tree(widget)
+            close_tree(widget)
 
     def _guard(self, action: Callable[[str], Any], run_id: str) -> None:
         """Run a button's action; a run that cannot be rebuilt shows a message, not a traceback."""
@@ -318,9 +330,3 @@ class HistoryBrowser(W.VBox):
         except (ValueError, KeyError, OSError) as exc:
             self.export_message.value = f"<span style='color:{_ERROR}'>Not exported: {escape(str(exc))}</span>"
 
-
-def _close_tree(widget: W.Widget) -> None:
-    """Close a widget and everything inside it (ipywidgets' close() does not recurse)."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    widget.close()

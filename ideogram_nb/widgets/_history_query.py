@@ -16,7 +16,8 @@ from typing import Any
 
 import ideogram_nb as ig
 
-from .._history._database import STATUSES
+#: "ok", "error", "unknown" (sent, answer lost: possibly billed).
+STATUSES = ig.History.STATUSES
 
 __all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints", "image_result", "result_from_record"]
 
@@ -68,8 +69,13 @@ def image_result(history: ig.History, d: dict[str, Any]) -> ig.ImageResult:
 def result_from_record(history: ig.History, rec: ig.RunRecord) -> ig.Result:
     """A `Result` rebuilt from a row: what `ResultGrid` takes. Raises if the spec cannot be
     rebuilt (e.g. an input image is no longer in the store)."""
-    error = None
-    if not rec.ok:
+    error: ig.APIError | None = None
+    if rec.status == "unknown":  # keep its class (and so its catchability) and its own words
+        cls = getattr(ig, rec.error_type or "", None)
+        cls = cls if isinstance(cls, type) and issubclass(cls, ig.OutcomeUnknownError) else ig.OutcomeUnknownError
+        error = cls.recorded(rec.error or "outcome unknown", status=rec.http_status, run_id=rec.run_id,
+                             estimated_usd=rec.cost_usd)  # fmt: skip
+    elif not rec.ok:
         error = ig.APIError(rec.error or "failed", status=rec.http_status, run_id=rec.run_id)
     return ig.Result(
         run_id=rec.run_id, spec=ig.spec_from_dict(rec.spec), provider=rec.provider,
@@ -93,7 +99,7 @@ class HistoryQuery:
         self.filters = Filters()
         self.page = 1
         self.records: list[ig.RunRecord] = []
-        self.totals: dict[str, Any] = {"runs": 0, "images": 0, "cost_usd": 0.0}
+        self.totals: dict[str, Any] = {"runs": 0, "images": 0, "cost_usd": 0.0, "unknown": 0, "unknown_usd": 0.0}
         self._selected: dict[str, None] = {}  # an ordered set: the order runs were ticked
 
     # --- filters and pages ----------------------------------------------------------------------
@@ -132,7 +138,10 @@ class HistoryQuery:
 
     def totals_text(self) -> str:
         t = self.totals
-        return f"{_plural(t['runs'], 'run')} · {_plural(t['images'], 'image')} · ${t['cost_usd']:.2f}"
+        text = f"{_plural(t['runs'], 'run')} · {_plural(t['images'], 'image')} · ${t['cost_usd']:.2f}"
+        if t.get("unknown"):
+            text += f" (${t['unknown_usd']:.2f} possibly billed: {_plural(t['unknown'], 'run')} with outcome unknown)"
+        return text
 
     # --- selection ------------------------------------------------------------------------------
     @property

@@ -55,7 +55,11 @@ class ResultShelf:
                 callback()
         self._listeners = alive
 
-    def on_change(self, callback: Callable[[], None]) -> None:
+    def on_change(self, callback: Callable[[], None], remove: bool = False) -> None:
+        """`callback()` when an image is added (held weakly; `remove=True` takes it away)."""
+        if remove:
+            self._listeners = [r for r in self._listeners if r() not in (None, callback)]
+            return
         ref: weakref.ReferenceType[Any]
         try:
             ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]

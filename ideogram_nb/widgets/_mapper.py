@@ -101,7 +101,6 @@ def _parse_number(text: str, integer: bool, allow_none: bool) -> Any:
         raise ValueError(f"{text!r} is not {kind}") from None
 
 
-
 def number_field(ctx: FieldContext) -> FieldView:
     pobj = ctx.pobj
     integer = isinstance(pobj, param.Integer)
@@ -356,7 +355,7 @@ def _register_image_params() -> None:
     """The spec layer's own image parameter types (imported here, not at the top: the form
     must still build for plain `param.Parameterized` classes)."""
     try:
-        from .._specs._base import ImageListParam, ImageParam
+        from .._specs._fields import ImageListParam, ImageParam
     except ImportError:  # pragma: no cover - the spec layer is part of the package
         return
     WIDGET_FACTORIES.setdefault(ImageParam, image_field)

@@ -14,6 +14,7 @@ Layers: 0 = the image scaled to fit `max_display`, 1 = the mask as a translucent
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from html import escape
 from typing import Any
 
 import ipywidgets as widgets
@@ -21,9 +22,9 @@ import numpy as np
 from ipycanvas import MultiCanvas
 from PIL import Image
 
-from .._config import MIN_MASK_COVERAGE
-from .._errors import ImageInputError
-from .._mask import Mask, _open_image
+import ideogram_nb as ig
+from ideogram_nb import Mask
+
 from ._canvas_sync import batched, redraw_when_client_ready
 
 #: The overlay: a fixed colour that stands out on photos, translucent so the image shows.
@@ -198,10 +199,10 @@ class MaskPainter(widgets.VBox):
 
     def set_image(self, image: Any, *, mask: Mask | None = None, notify: bool = True) -> None:
         """Paint on a new image; the mask starts empty at its size (or is `mask`, same size)."""
-        img = _open_image(image)
+        img = ig.open_image(image)
         size = (img.width, img.height)
         if mask is not None and mask.size != size:
-            raise ImageInputError(f"mask is {mask.width}x{mask.height} but the image is {size[0]}x{size[1]}")
+            raise ig.ImageInputError(f"mask is {mask.width}x{mask.height} but the image is {size[0]}x{size[1]}")
         self._drag = None
         self._mask = mask if mask is not None else Mask(*size)
         self._scale = min(1.0, self._max_display / max(size))
@@ -344,13 +345,8 @@ class MaskPainter(widgets.VBox):
         coverage = self._mask.coverage
         width, height = self.image_size
         self.status.value = f"Edit area: <b>{coverage * 100:.1f} %</b> of {width}×{height} px"
-        minimum = f"{MIN_MASK_COVERAGE * 100:g} %"
-        if coverage == 0:
-            self.warning.value = f"⚠ Nothing to edit yet: paint the area to change (at least {minimum})."
-        elif coverage < MIN_MASK_COVERAGE:
-            self.warning.value = f"⚠ Edit area under {minimum}: the edit endpoints refuse masks this small."
-        else:
-            self.warning.value = ""
+        problem = self._mask.coverage_problem()
+        self.warning.value = "" if problem is None else f"⚠ {escape(problem)}."
         self.warning.layout.display = None if self.warning.value else "none"
         self.undo_button.disabled = not self._mask.can_undo
         self.redo_button.disabled = not self._mask.can_redo

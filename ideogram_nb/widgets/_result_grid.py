@@ -17,8 +17,10 @@ from typing import Any
 
 import ipywidgets as W
 
+from .._callbacks import Callbacks
 from .._config import THUMBNAIL_PX
 from ._actions import ACTIONS, action_spec, available_actions, save_image
+from ._followup import FollowUp, FormFactory
 from ._thumbs import result_thumbnail
 
 DETAIL_PX = 768
@@ -77,15 +79,22 @@ class ResultGrid(W.VBox):
     opens under the grid.
     """
 
-    def __init__(self, results: Iterable[Any] = (), *, store: Any = None, thumb_px: int = THUMBNAIL_PX) -> None:
+    def __init__(
+        self,
+        results: Iterable[Any] = (),
+        *,
+        store: Any = None,
+        thumb_px: int = THUMBNAIL_PX,
+        make_form: FormFactory | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.thumb_px = thumb_px
         self.results: list[Any] = []
         self.entries: list[tuple[Any, Any]] = []  # (ImageResult, Result or None)
         self._selected_index: int | None = None
-        self._select_callbacks: list[SelectCallback] = []
-        self._action_callbacks: list[ActionCallback] = []
+        self._select_callbacks = Callbacks()
+        self._action_callbacks = Callbacks()
         self._lock = threading.RLock()
         self._image_tiles: list[W.VBox] = []
         self.header = W.HTML()
@@ -106,7 +115,8 @@ class ResultGrid(W.VBox):
              W.HBox([self.save_path, self.save_button]), self.detail_message],
             layout=W.Layout(display="none", border=_TILE_BORDER, padding="8px", margin="8px 0"),
         )  # fmt: skip
-        self.followup = W.VBox()
+        #: Where a prefilled form opens when no `on_action` listener takes the action.
+        self.followup = FollowUp(make_form)
         self.children = (self.header, self.tiles, self.detail, self.followup)
         for result in results:
             self.add(result)
@@ -187,11 +197,13 @@ class ResultGrid(W.VBox):
         with self._lock:
             return None if self._selected_index is None else self.entries[self._selected_index][0]
 
-    def on_select(self, callback: SelectCallback) -> None:
-        self._select_callbacks.append(callback)
+    def on_select(self, callback: SelectCallback, remove: bool = False) -> None:
+        """Call `callback(image)` when an image is selected."""
+        self._select_callbacks.register(callback, remove=remove)
 
-    def on_action(self, callback: ActionCallback) -> None:
-        self._action_callbacks.append(callback)
+    def on_action(self, callback: ActionCallback, remove: bool = False) -> None:
+        """Call `callback(action, spec)` with the prefilled spec of a per-image action."""
+        self._action_callbacks.register(callback, remove=remove)
 
     def select(self, which: int | Any) -> Any:
         """Select by position or by `ImageResult`; shows it larger and calls `on_select`."""
@@ -205,8 +217,7 @@ class ResultGrid(W.VBox):
             self._selected_index = index
             self._image_tiles[index].layout.border = _SELECTED_BORDER
         self._show_detail(image, result)
-        for callback in list(self._select_callbacks):
-            callback(image)
+        self._select_callbacks(image)
         return image
 
     def _show_detail(self, image: Any, result: Any) -> None:
@@ -243,12 +254,9 @@ class ResultGrid(W.VBox):
                 result = next((r for im, r in self.entries if im is image), None)
         spec = action_spec(action, image, result.spec if result is not None else None)
         if self._action_callbacks:
-            for callback in list(self._action_callbacks):
-                callback(action, spec)
+            self._action_callbacks(action, spec)
         else:
-            from ._form import SpecForm
-
-            self.followup.children = (W.HTML(f"<b>{escape(ACTIONS[action])}</b>"), SpecForm(spec))
+            self.followup.open_form(ACTIONS[action], spec)
         return spec
 
     def _action_clicked(self, action: str) -> None:

@@ -2,9 +2,10 @@
 
 Why: a notebook that embeds eight 1024×1024 PNGs per run grows by tens of megabytes and
 stalls the browser. Grids show thumbnails (a few kB each); the full file stays in the image
-store, one click away. Thumbnails come from the history's store when one is given (cached on
-disk, shared with exports), else are made here from the file, and are kept in a small
-in-memory cache keyed by content hash.
+store, one click away. Thumbnails of stored images come from the store (made ahead when the
+image was stored, cached on disk, shared with exports), also when no store is given but the
+file lies in one; others are made by the same maker (`ImageStore.make_thumbnail`:
+transparency on white). All are kept in a small in-memory cache keyed by content hash.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
+
+import ideogram_nb as ig
 
 from .._config import THUMBNAIL_JPEG_QUALITY, THUMBNAIL_PX
 
@@ -41,20 +44,25 @@ def _remember(key: tuple[str, int], data: bytes) -> bytes:
     return data
 
 
-def shrink_to_jpeg(img: Image.Image, px: int, quality: int = THUMBNAIL_JPEG_QUALITY) -> bytes:
-    """Fit within px×px (never enlarge); transparency over white, since JPEG has none."""
-    img.draft("RGB", (px, px))  # JPEG sources decode at a reduced scale: much faster
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        img = flat
-    elif img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
-    img.thumbnail((px, px), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    out = io.BytesIO()
-    img.save(out, format="JPEG", quality=quality)
-    return out.getvalue()
+def shrink_to_jpeg(source: bytes | Path | Image.Image, px: int, quality: int = THUMBNAIL_JPEG_QUALITY) -> bytes:
+    """Fit within px×px (never enlarge); transparency over white, since JPEG has none.
+
+    The package's one maker (`ImageStore.make_thumbnail`); give it bytes or a path when you
+    can: it then decodes JPEGs at a reduced scale and shrinks without a copy.
+    """
+    return ig.ImageStore.make_thumbnail(source, px, quality)
+
+
+def _store_holding(image: Any) -> Any:
+    """The `ImageStore` whose layout (`<root>/<sha[:2]>/<sha>.<ext>`) holds this result's
+    file, or None: a result from a store has its thumbnails there, made when it was stored."""
+    sha, path = getattr(image, "sha256", None), getattr(image, "path", None)
+    if not isinstance(sha, str) or path is None:
+        return None
+    path = Path(path)
+    if path.stem != sha or path.parent.name != sha[:2] or not path.is_file():
+        return None
+    return ig.ImageStore(path.parent.parent, fsync=False)
 
 
 def image_bytes(value: Any) -> bytes | None:
@@ -96,8 +104,7 @@ def preview_jpeg(value: Any, px: int = 160) -> bytes | None:
         if (hit := _cached(key)) is not None:
             return hit
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            return _remember(key, shrink_to_jpeg(img, px))
+        return _remember(key, shrink_to_jpeg(data, px))
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
 
@@ -113,14 +120,15 @@ def result_thumbnail(image: Any, px: int = THUMBNAIL_PX, store: Any = None) -> b
     key = (str(sha), px)
     if sha and (hit := _cached(key)) is not None:
         return hit
+    if store is None:
+        store = _store_holding(image)
     if store is not None and sha:
         try:
             return _remember(key, store.thumbnail(sha, px))
         except (KeyError, OSError, ValueError):
             pass
     try:
-        with Image.open(image.path) as img:
-            return _remember(key, shrink_to_jpeg(img, px))
+        return _remember(key, shrink_to_jpeg(Path(image.path), px))
     except (OSError, ValueError, Image.DecompressionBombError):
         return placeholder(px, "missing")
 

@@ -1,5 +1,12 @@
-"""Soak: many calls through injected 429s (with Retry-After), 500s, timeouts and dropped
-connections; every call must be accounted for.
+"""Soak: many calls through injected 429s (with Retry-After), 503s, 500s, timeouts, dropped
+connections and answers lost after the work was done and billed; every call must be
+accounted for, and no call may be paid twice.
+
+The rule under test (docs/reliability.md): a POST is sent again only after an answer that
+says "not done" (429, 503) or a failure before it was sent; after a read timeout, a dropped
+connection or a 500 the outcome is unknown: one POST, status "unknown", never re-sent. (The
+old soak expected timeouts, drops and 500s to be re-sent: that is the behaviour that paid
+twice.) The simulator's billed ledger is the proof: no request is billed twice.
 
 Why a tap on the wire instead of trusting the client's own counters: the claims are about
 what happened on the wire. The tap logs, per worker thread, every POST (which call it
@@ -19,6 +26,7 @@ import hashlib
 import io
 import re
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +44,18 @@ MAX_RETRIES = 3
 MARK_RE = re.compile(rb"CALL-(\d{5});")
 BAD_REQUEST_MARK = "__bad_request__"
 #: The first POSTs get one fault of each kind, so every kind is seen whatever the dice say.
-EVERY_FAULT_ONCE = ("429", "500", "timeout", "drop")
-RETRYABLE = {"429", "500", "ReadTimeout", "RemoteProtocolError"}
+EVERY_FAULT_ONCE = ("429", "503", "500", "timeout", "drop", "drop_after_work", "timeout_after_work")
+#: Answers that say "not done": sent again with a back-off.
+RETRYABLE = {"429", "503"}
+#: Sent, answer lost: the outcome is unknown, never sent again by default.
+UNKNOWN = {"500", "ReadTimeout", "RemoteProtocolError"}
+AFTER_WORK = ("drop_after_work", "timeout_after_work")
 FINAL_ERROR = {
     "429": ig.RateLimitError,
-    "500": ig.ServerError,
-    "ReadTimeout": ig.APITimeoutError,
-    "RemoteProtocolError": ig.APIConnectionError,
+    "503": ig.ServerError,
+    "500": ig.OutcomeUnknownServerError,
+    "ReadTimeout": ig.OutcomeUnknownTimeoutError,
+    "RemoteProtocolError": ig.OutcomeUnknownConnectionError,
     "400": ig.BadRequestError,
     "422": ig.UnprocessableError,
 }
@@ -206,14 +219,18 @@ def check_every_call_accounted_for(client: ig.Client, outcomes: list[Outcome], c
         else:
             assert isinstance(o.error, ig.APIError), f"call {o.call}: untyped {o.error!r}"
             assert o.error.run_id == o.run_id
-            assert row.status == "error" and row.error_type == type(o.error).__name__
+            unknown = isinstance(o.error, ig.OutcomeUnknownError)
+            assert row.status == ("unknown" if unknown else "error") and row.error_type == type(o.error).__name__
+            if unknown:  # possibly billed: counted as spent, never silently re-sent
+                assert row.cost_usd == pytest.approx(o.error.estimated_usd or 0.0) and o.error.run_id in str(o.error)
         for sha in row.image_shas():
             assert sha in history.store
 
 
 def check_wire(client: ig.Client, outcomes: list[Outcome], log: WireLog) -> Counter[str]:
-    """Attempts per call equal POSTs seen; only retryable answers are retried; sleeps follow
-    the policy (Retry-After exactly, else capped exponential back-off)."""
+    """Attempts per call equal POSTs seen; only "not done" answers are retried, a lost answer
+    ends the call as unknown; sleeps follow the policy (Retry-After exactly, else capped
+    exponential back-off)."""
     by_call: dict[int, list[Post]] = defaultdict(list)
     for post in log.posts():
         by_call[post.call].append(post)
@@ -231,6 +248,8 @@ def check_wire(client: ig.Client, outcomes: list[Outcome], log: WireLog) -> Coun
             assert isinstance(o.error, FINAL_ERROR[last]), (o.call, last, o.error)
             if last in RETRYABLE:
                 assert len(posts) == MAX_RETRIES + 1, f"call {o.call} gave up early after {len(posts)}"
+            elif last in UNKNOWN:
+                assert isinstance(o.error, ig.OutcomeUnknownError) and row.status == "unknown"
             else:
                 assert last in ("400", "422")  # answered once, never retried
     for events in log.by_thread.values():
@@ -257,10 +276,33 @@ def check_wire(client: ig.Client, outcomes: list[Outcome], log: WireLog) -> Coun
     return seen
 
 
+def check_never_paid_twice(
+    client: ig.Client, outcomes: list[Outcome], billed: tuple, faults_by_kind: dict, *, exact: bool = True
+) -> None:
+    """The service's own bill: every request billed at most once, and every billed call is
+    on the client's side either a success or an "unknown" (never a plain error, which a
+    retry would send again). In process the bill is exactly the successes plus the answers
+    lost after the work; over real sockets a slow draw can also outlast the client's read
+    timeout (billed, answer sent too late: "unknown" too), so there it is a lower bound."""
+    per_request = Counter(b.fingerprint for b in billed)
+    assert max(per_request.values(), default=1) == 1, "a request was billed twice"
+    rows = [client.history[o.run_id] for o in outcomes]
+    ok, unknown = sum(r.status == "ok" for r in rows), sum(r.status == "unknown" for r in rows)
+    # An after-work fault drawn for a request the service then rejects (422) is counted but
+    # never acted out, so the bill, not the fault count, says how many answers were lost.
+    lost_after_work = sum(not b.answered for b in billed)
+    assert 0 < lost_after_work <= sum(faults_by_kind.get(kind, 0) for kind in AFTER_WORK)
+    assert unknown >= lost_after_work
+    if exact:
+        assert len(billed) == ok + lost_after_work
+    else:
+        assert ok + lost_after_work <= len(billed) <= ok + unknown
+
+
 # --- the tests --------------------------------------------------------------------------------
 def soak_in_process(tmp_path: Path, n_calls: int, seed: int) -> None:
-    faults = Faults(rate_limit=0.12, server_error=0.10, timeout=0.05, drop=0.05, retry_after=RETRY_AFTER_S, seed=seed,
-                    script=EVERY_FAULT_ONCE)  # fmt: skip
+    faults = Faults(rate_limit=0.12, server_error=0.05, timeout=0.04, drop=0.04, drop_after_work=0.03,
+                    timeout_after_work=0.03, retry_after=RETRY_AFTER_S, seed=seed, script=EVERY_FAULT_ONCE)  # fmt: skip
     sim = SimulatorTransport(faults=faults)
     log = WireLog()
     client = ig.Client(provider="offline", transport=Tap(sim, log), history=ig.History(tmp_path / "h"),
@@ -275,20 +317,24 @@ def soak_in_process(tmp_path: Path, n_calls: int, seed: int) -> None:
     stats = sim.stats
     assert stats.invalid == 0
     assert stats.posts == sum(n for outcome, n in seen.items() if outcome != "400")  # the tap answers 400s
-    assert stats.faults_by_kind.get("rate_limit", 0) == seen["429"]
-    assert stats.faults_by_kind.get("server_error", 0) == seen["500"]
-    assert stats.faults_by_kind.get("timeout", 0) == seen["ReadTimeout"]
-    assert stats.faults_by_kind.get("drop", 0) == seen["RemoteProtocolError"]
+    kinds = stats.faults_by_kind
+    assert kinds.get("rate_limit", 0) == seen["429"]
+    assert kinds.get("server_error", 0) == seen["500"] + seen["503"]
+    lost = sum(not b.answered for b in sim.billed)  # after-work faults acted out (see below)
+    no_answer = kinds.get("timeout", 0) + kinds.get("drop", 0) + lost
+    assert no_answer == seen["ReadTimeout"] + seen["RemoteProtocolError"]
+    check_never_paid_twice(client, outcomes, sim.billed, kinds)
     # The run really exercised what it claims to: every kind of answer happened.
-    for outcome in ("200", "429", "500", "ReadTimeout", "RemoteProtocolError", "422", "400"):
+    for outcome in ("200", "429", "503", "500", "ReadTimeout", "RemoteProtocolError", "422", "400"):
         assert seen[outcome] > 0, f"no {outcome} in {dict(seen)}"
     assert any(o.error is None for o in outcomes) and any(o.error is not None for o in outcomes)
 
 
 def soak_over_loopback(tmp_path: Path, n_calls: int, seed: int) -> None:
     """Real sockets: a timeout is the client's read timeout firing, a drop a closed socket."""
-    faults = Faults(rate_limit=0.1, server_error=0.1, timeout=0.05, drop=0.08, retry_after=RETRY_AFTER_S,
-                    seed=seed, timeout_s=3.0, script=EVERY_FAULT_ONCE)  # fmt: skip
+    faults = Faults(rate_limit=0.1, server_error=0.05, timeout=0.04, drop=0.05, drop_after_work=0.03,
+                    timeout_after_work=0.02, retry_after=RETRY_AFTER_S, seed=seed, timeout_s=3.0,
+                    script=EVERY_FAULT_ONCE)  # fmt: skip
     log = WireLog()
     with SimulatorServer(faults=faults) as server:
         client = ig.Client(provider="offline", base_url=server.url, transport=Tap(httpx.HTTPTransport(), log),
@@ -300,11 +346,20 @@ def soak_over_loopback(tmp_path: Path, n_calls: int, seed: int) -> None:
         finally:
             client.close()
         stats = server.stats
+        # A lost-after-work call is billed when its drawing ends, which can be after the
+        # client's read timeout gave up on it: let the bill settle (it stops changing).
+        billed, deadline = server.billed, time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if len(server.billed) == len(billed):
+                break
+            billed = server.billed
     check_every_call_accounted_for(client, outcomes, calls)
     seen = check_wire(client, outcomes, log)
     assert stats.invalid == 0
     assert stats.posts == sum(n for outcome, n in seen.items() if outcome != "400")
-    assert seen["ReadTimeout"] > 0 and seen["RemoteProtocolError"] > 0 and seen["429"] > 0
+    check_never_paid_twice(client, outcomes, billed, stats.faults_by_kind, exact=False)
+    assert seen["ReadTimeout"] > 0 and seen["RemoteProtocolError"] > 0 and seen["429"] > 0 and seen["503"] > 0
 
 
 def test_soak_in_process_every_call_accounted_for(tmp_path):
@@ -372,3 +427,15 @@ def test_futures_pool_is_not_exhausted_by_errors(tmp_path):
     after = client.submit(ig.Generate(prompt="after the burst", rendering_speed="TURBO", num_images=2))
     assert after.result(timeout=60).ok
     client.close()
+
+
+def test_money_check_catches_a_request_billed_twice():
+    """The bill check is not vacuous: a request the service billed twice is refused."""
+    from ideogram_nb.simulator import BilledCall
+
+    def bill(answered: bool) -> BilledCall:
+        return BilledCall(endpoint="generate", images=1, rendering_speed=None, model=None, character_references=0,
+                          fingerprint="same-request", seeds=(1,), answered=answered)  # fmt: skip
+
+    with pytest.raises(AssertionError, match="billed twice"):
+        check_never_paid_twice(None, [], (bill(False), bill(True)), {"drop_after_work": 1})  # type: ignore[arg-type]

@@ -59,7 +59,7 @@ def test_swap_axes_rearranges_without_running_again(tmp_path):
 
 
 def test_failed_cell_offers_retry_and_the_button_reruns_only_it(tmp_path):
-    client = _client(tmp_path, faults=Faults(script=["500"]), max_retries=0)
+    client = _client(tmp_path, faults=Faults(script=["503"]), max_retries=0)  # 503: not done, plainly failed
     cmp = compare(BASE, client, seed=[1, 2, 3])
     grid = ComparisonGrid(cmp)
     grid.run().result(timeout=60)

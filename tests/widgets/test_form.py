@@ -16,8 +16,8 @@ from PIL import Image
 import ideogram_nb as ig
 from ideogram_nb.simulator import SimulatorTransport
 from ideogram_nb.widgets import SpecForm
-from ideogram_nb.widgets._image_fields import ImageField, PainterMaskField
 from ideogram_nb.widgets._field_view import INVALID_CLASS, SERVICE_DEFAULT
+from ideogram_nb.widgets._image_fields import ImageField, PainterMaskField
 from ideogram_nb.widgets._mapper import form_fields
 
 ALL_SPECS = [
@@ -383,3 +383,84 @@ def test_describe_results_show_as_text_in_the_grid(client):
     form = SpecForm(ig.Describe(image=_png((96, 96))), client)
     result = form.run().result(timeout=30)
     assert result.descriptions and result.descriptions[0] in html.unescape(form.grid.tiles.children[0].value)
+
+
+# --- issue #11: the schema's further fields ---------------------------------------------------
+def _contains(box: W.Widget, target: W.Widget) -> bool:
+    return box is target or any(_contains(c, target) for c in getattr(box, "children", ()))
+
+
+@pytest.mark.parametrize("spec_cls", [ig.Generate, ig.Remix, ig.Edit], ids=lambda c: c.__name__)
+def test_character_references_get_image_list_pickers_in_the_advanced_fold(spec_cls):
+    from ideogram_nb.widgets._image_fields import ImageListField
+
+    form = SpecForm(spec_cls())
+    _basic, advanced = form_fields(form.spec)
+    for name in ("character_reference_images", "character_reference_images_mask", "custom_model_uri"):
+        assert name in advanced and _contains(form.advanced, form.fields[name])
+    refs = form.fields["character_reference_images"]
+    assert isinstance(refs, ImageListField) and refs.upload.multiple  # like style references
+    assert isinstance(form.fields["character_reference_images_mask"], ImageListField)
+    assert isinstance(form.fields["custom_model_uri"], W.Text)
+
+
+def test_a_character_reference_upload_is_sent_priced_and_its_mask_checked():
+    form = SpecForm(ig.Generate(prompt="the same knight, at sea", num_images=2))
+    assert "≈ $0.12 for 2 images" in form.cost.value
+    _upload(form.fields["character_reference_images"].upload, _png((40, 40)))
+    assert len(form.spec.character_reference_images) == 1
+    assert "≈ $0.30 for 2 images" in form.cost.value  # the character-reference rate, DEFAULT
+    form.fields["rendering_speed"].value = "QUALITY"
+    assert "≈ $0.40 for 2 images" in form.cost.value
+    mask_field = form.fields["character_reference_images_mask"]
+    _upload(mask_field.upload, _png((40, 40), (128, 128, 128)))
+    _upload(mask_field.upload, _png((40, 40), (128, 128, 128)))
+    assert "one mask per character reference" in _errors(form)["character_reference_images_mask"]
+    mask_field.clear.click()
+    assert "character_reference_images_mask" not in _errors(form)
+
+
+def test_custom_model_fields_warn_without_blocking():
+    form = SpecForm(ig.Generate(prompt="x"))
+    form.fields["style_type"].value = "CUSTOM"
+    assert form.views["style_type"].level == "warning" and "custom_model_uri" in form.views["style_type"].message.value
+    form.fields["custom_model_uri"].value = "model/my-brand/version/3"
+    assert form.spec.custom_model_uri == "model/my-brand/version/3"
+    assert form.views["style_type"].level is None and _errors(form) == {}
+
+
+def test_new_enum_values_are_offered_in_the_dropdowns():
+    legacy = SpecForm(ig.LegacyGenerate(prompt="x"))
+    model = legacy.fields["model"]
+    assert isinstance(model, W.Dropdown) and "AUTO" in [v for _, v in model.options]
+    version = legacy.fields["magic_prompt_version"]
+    assert isinstance(version, W.Dropdown) and [v for _, v in version.options][-1] == "V_0_8"
+    version.value = "V_0_4"
+    assert legacy.spec.magic_prompt_version == "V_0_4"
+    assert "CUSTOM" in [v for _, v in legacy.fields["style_type"].options]
+    assert "CUSTOM" in [v for _, v in SpecForm(ig.Generate()).fields["style_type"].options]
+    describe = SpecForm(ig.Describe()).fields["describe_model_version"]
+    describe.value = "CUSTOM"
+    assert describe.options[-1] == ("CUSTOM", "CUSTOM")
+
+
+def test_a_legacy_model_the_sources_dispute_is_a_warning_on_the_field():
+    form = SpecForm(ig.LegacyGenerate(prompt="x", negative_prompt="blur"))
+    form.fields["model"].value = "V_3"
+    view = form.views["negative_prompt"]
+    assert view.level == "warning" and "AiHubMix" in html.unescape(view.message.value)
+    form.fields["model"].value = "V_2A"
+    assert "negative_prompt" in _errors(form)
+
+
+def test_a_jpeg_mask_upload_is_accepted_with_a_warning(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ideogram_nb.widgets._painter", None)  # the upload field
+    form = SpecForm(ig.Edit(prompt="x", image=_png((32, 32))))
+    mask = Image.new("L", (32, 32), 255)
+    mask.paste(0, (0, 0, 32, 12))
+    buf = io.BytesIO()
+    mask.convert("RGB").save(buf, format="JPEG", quality=60)
+    _upload(form.fields["mask"].upload, buf.getvalue(), name="mask.jpg")
+    assert form.spec.mask is not None and form.spec.mask.mime == "image/png"
+    assert form.views["mask"].level == "warning" and "grey or coloured pixels" in form.views["mask"].message.value
+    assert _errors(form) == {}

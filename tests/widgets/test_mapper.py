@@ -8,8 +8,8 @@ import pytest
 
 import ideogram_nb as ig
 from ideogram_nb.widgets import _field_view, _mapper
-from ideogram_nb.widgets._image_fields import ImageField, ImageListField, PainterMaskField
 from ideogram_nb.widgets._field_view import SERVICE_DEFAULT
+from ideogram_nb.widgets._image_fields import ImageField, ImageListField, PainterMaskField
 from ideogram_nb.widgets._mapper import (
     choice_options,
     factory_for,
@@ -164,3 +164,18 @@ def test_style_codes_and_palette_parse_text():
     assert palette.read() == "EMBER"
     palette.show(({"color_hex": "#ff0000", "color_weight": 0.5}, {"color_hex": "#00ff00"}))
     assert palette.control.value == "#ff0000:0.5, #00ff00"
+
+
+def test_the_spec_field_types_map_through_the_field_module():
+    """Widgets reach the spec types only through `_specs._fields` (test_architecture's rule);
+    a character-mask list (greyscale) is still an image list, the custom model a text line."""
+    from ideogram_nb._specs._fields import ImageListParam, ImageParam
+
+    assert factory_for("x", ImageParam()) is _mapper.image_field
+    assert factory_for("x", ImageListParam(grey=True)) is _mapper.image_list_field
+    spec = ig.Generate()
+    assert isinstance(make_field(spec, "character_reference_images_mask").control, ImageListField)
+    view = make_field(spec, "custom_model_uri")
+    assert isinstance(view.control, W.Text) and "model/<name>/version/<version>" in view.control.tooltip
+    magic = make_field(ig.LegacyRemix(), "magic_prompt_version")
+    assert isinstance(magic.control, W.Dropdown) and magic.control.options[0][1] is SERVICE_DEFAULT

@@ -191,3 +191,30 @@ def test_the_save_box_saves_the_selected_image_and_reports_where(tmp_path):
     grid.save_path.value = "   "
     grid.save_button.click()
     assert "Not saved" in grid.detail_message.value
+
+
+def test_a_grid_of_stored_results_shows_the_thumbnails_made_when_they_were_stored(tmp_path, monkeypatch):
+    """No store given: a result whose file lies in a store still gets that store's thumbnails
+    (made ahead, cached on disk), and nothing decodes the full PNGs again."""
+    from ideogram_nb._history import _store
+    from ideogram_nb._history._premade import PREMADE
+
+    store = ig.ImageStore(tmp_path / "images")
+    rng = np.random.default_rng(4)
+    images = []
+    for i in range(6):
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(buf, format="PNG")
+        sha, path = store.put_output(buf.getvalue(), {"endpoint": "generate", "seed": i})
+        images.append(ig.ImageResult(path=path, sha256=sha, seed=i, resolution="400x300", prompt="p"))
+    assert PREMADE.wait(30)
+
+    def boom(*args: object) -> bytes:
+        raise AssertionError("a stored result's thumbnail is made when it is stored, not again")
+
+    monkeypatch.setattr(_store, "make_thumbnail", boom)
+    monkeypatch.setattr(ig.ImageStore, "make_thumbnail", staticmethod(boom))
+    grid = ResultGrid([_result(images)])
+    shown = [tile.children[0].value for tile in grid.tiles.children]
+    assert shown == [store.thumbnail(im.sha256, THUMBNAIL_PX) for im in images]
+    assert len(list((tmp_path / "images" / "thumbs").rglob("*.jpg"))) == 2 * len(images)

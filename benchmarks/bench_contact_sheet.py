@@ -1,0 +1,96 @@
+"""How long a contact-sheet legend takes to wrap one 500-character word (a pasted URL, a
+base64 blob, a prompt without spaces) at a 384-px cell's legend width. Goal: under 50 ms.
+
+Side by side in the same run: the old wrap, which cut a long word one character at a time
+(seconds), and a whole page drawn with that legend. Run: `python benchmarks/bench_contact_sheet.py`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from PIL import Image
+
+from ideogram_nb._compare._contact_sheet import (
+    MAX_LABEL_LINES,
+    SheetCell,
+    SheetPage,
+    draw_page,
+    font,
+    font_px_for,
+    plan_layout,
+    wrap,
+)
+
+CELL = 384
+GOAL_MS = 50.0
+WORD = "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7) % 36] for i in range(500))
+
+
+def result(name: str, value: str, goal: str, met: bool | None) -> None:
+    """One line of the shared `RESULT |` convention that `run_all.py` collects."""
+    verdict = "-" if met is None else ("yes" if met else "no")
+    print(f"RESULT | {name} | {value} | {goal} | {verdict}", flush=True)
+
+
+def median_ms(repeats: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def old_wrap(text, f, width, max_lines):  # type: ignore[no-untyped-def]
+    """The wrap before the binary search: a long word cut one character at a time."""
+    lines = []
+    for para in str(text).splitlines() or [""]:
+        current = ""
+        for word in para.split():
+            trial = f"{current} {word}" if current else word
+            if f.getlength(trial) <= width:
+                current = trial
+                continue
+            if current:
+                lines.append(current)
+            while f.getlength(word) > width and len(word) > 1:
+                cut = len(word)
+                while cut > 1 and f.getlength(word[:cut]) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            current = word
+        lines.append(current)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and f.getlength(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last + "…"
+    return lines
+
+
+def main() -> None:
+    f = font(font_px_for(CELL, CELL))
+    page = SheetPage([[SheetCell([Image.new("RGB", (1024, 1024), (200, 30, 30))])]], [f"prompt: {WORD}"], [], "")
+    width = CELL - 2 * plan_layout(page, CELL, CELL).pad
+    text = f"prompt: {WORD}"
+    assert wrap(text, f, width, MAX_LABEL_LINES) == old_wrap(text, f, width, MAX_LABEL_LINES)
+    new_ms = median_ms(21, lambda: wrap(text, f, width, MAX_LABEL_LINES))
+    all_lines_ms = median_ms(5, lambda: wrap(text, f, width, 1000))
+    old_ms = median_ms(1, lambda: old_wrap(text, f, width, MAX_LABEL_LINES))
+    page_ms = median_ms(5, lambda: draw_page(page, CELL, CELL))
+    print(f"one 500-character word, legend font {f.size}px, line width {width}px, {MAX_LABEL_LINES} lines kept")
+    print(f"  wrap (binary search, stops after the last kept line) : {new_ms:8.2f} ms (median of 21)")
+    print(f"  wrap keeping every line                              : {all_lines_ms:8.2f} ms")
+    print(f"  old wrap (one character at a time)                   : {old_ms:8.0f} ms ({old_ms / new_ms:.0f}x)")
+    print(f"  draw_page, one cell with that legend                 : {page_ms:8.1f} ms")
+    result("contact sheet: wrap one 500-character word in a 384 px legend", f"{new_ms:.2f} ms", f"< {GOAL_MS:.0f} ms",
+           new_ms < GOAL_MS)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

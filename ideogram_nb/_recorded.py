@@ -1,0 +1,113 @@
+"""Answers from the history, without sending anything: replay, resume, and the calls that
+resume must leave alone.
+
+Why apart from the client: these answers never touch the network, and their rules are about
+money (a request already answered is not paid for again; a request whose earlier call may
+have been billed is not sent again unless the user asks), so they are easiest to audit and to
+test as plain functions over a `History`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ._config import PROVIDER_REPLAY
+from ._errors import unknown_error_class
+from ._history._database import RunRecord
+from ._results import ImageResult, Result
+from ._specs._wire import request_hash
+
+if TYPE_CHECKING:
+    from ._history._database import History
+    from ._specs._base import Spec
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def image_from_record(history: History, d: dict[str, Any]) -> ImageResult:
+    """A recorded output as an `ImageResult` whose file is in the history's store."""
+    sha = d.get("sha256")
+    return ImageResult(
+        path=history.store.path(sha) if sha else None, sha256=sha, seed=d.get("seed"),
+        resolution=d.get("resolution"), prompt=d.get("prompt"),
+        is_image_safe=bool(d.get("is_image_safe", True)), style_type=d.get("style_type"),
+        upscaled_resolution=d.get("upscaled_resolution"),
+    )  # fmt: skip
+
+
+def image_dict(im: ImageResult) -> dict[str, Any]:
+    """What a history row keeps of one output."""
+    return {
+        "sha256": im.sha256, "seed": im.seed, "resolution": im.resolution,
+        "is_image_safe": im.is_image_safe, "prompt": im.prompt, "style_type": im.style_type,
+        "upscaled_resolution": im.upscaled_resolution,
+    }  # fmt: skip
+
+
+def resumed(history: History, spec: Spec, *, resend_unknown: bool) -> Result | None:
+    """What `run_many(resume=True)` answers without sending, or None (send it).
+
+    A request that already succeeded: that run (same run id, no new row). A request whose
+    newest call ended with its outcome unknown (maybe made and billed), unless
+    `resend_unknown`: that run again, its `OutcomeUnknownError` saying it was not re-sent.
+    """
+    try:
+        key = request_hash(spec)
+    except Exception:  # an invalid spec has no hash to look up: the client reports it
+        return None
+    found = history.find_replay(key)
+    if found is not None:
+        return Result(
+            run_id=found.run_id, spec=spec, provider=found.provider,
+            images=[image_from_record(history, d) for d in found.images],
+            descriptions=list(found.descriptions), cost_usd=found.cost_usd,
+            latency_s=found.latency_s, attempts=found.attempts, label=found.label,
+        )  # fmt: skip
+    return None if resend_unknown else held_back(history, spec, key)
+
+
+def held_back(history: History, spec: Spec, key: str | None = None) -> Result | None:
+    """The request's newest call ended with its outcome unknown (maybe made and billed) and
+    nothing succeeded since: that run again, its error saying it was not sent again. Used by
+    resume and by `record_or_replay`, which would otherwise send it a second time."""
+    pending = history.find_unknown(key if key is not None else request_hash(spec))
+    if pending is None:
+        return None
+    error = unknown_error_class(pending.error_type)(
+        f"not sent again: an identical request's earlier call ({pending.error_type or 'OutcomeUnknownError'}) "
+        "lost its answer",
+        status=pending.http_status, run_id=pending.run_id, estimated_usd=pending.cost_usd,
+    )  # fmt: skip
+    return Result(
+        run_id=pending.run_id, spec=spec, provider=pending.provider, cost_usd=pending.cost_usd,
+        latency_s=pending.latency_s, error=error, attempts=pending.attempts, label=pending.label,
+    )  # fmt: skip
+
+
+def replayed(history: History, spec: Spec, run_id: str, label: str | None) -> Result | None:
+    """The replay provider's answer from a recorded success (a new row, cost 0), or None."""
+    start = time.perf_counter()
+    found = history.find_replay(request_hash(spec))
+    if found is None:
+        return None
+    images = [image_from_record(history, d) for d in found.images]
+    latency = time.perf_counter() - start
+    history.record(
+        RunRecord(
+            run_id=run_id, created_at=now_iso(), provider=PROVIDER_REPLAY,
+            endpoint=found.endpoint, spec=spec.to_dict(), request_hash=found.request_hash,
+            status="ok", error=None, error_type=None, http_status=None, attempts=0,
+            latency_s=latency, cost_usd=0.0, images=list(found.images),
+            descriptions=list(found.descriptions), inputs=list(found.inputs), label=label,
+            replayed_from=found.run_id,
+        )
+    )  # fmt: skip
+    return Result(
+        run_id=run_id, spec=spec, provider=PROVIDER_REPLAY, images=images,
+        descriptions=list(found.descriptions), cost_usd=0.0, latency_s=latency,
+        label=label, replayed_from=found.run_id,
+    )  # fmt: skip
