@@ -35,8 +35,9 @@ from ._errors import (
     SpecError,
     UnprocessableError,
 )
-from ._history._database import History, RunRecord
+from ._history._database import History
 from ._history._metadata import read_metadata, spec_from_image
+from ._history._records import RunRecord
 from ._history._store import ImageStore
 from ._images import ImageInput, open_image
 from ._mask import Mask

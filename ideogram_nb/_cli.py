@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._config import ENV_HOME, HISTORY_DB_NAME, PROVIDERS, home_dir
-from ._history._database import STATUSES, History, RunRecord
+from ._history._database import History
+from ._history._records import STATUSES, RunRecord
 
 PROG = "ideogram-nb"
 DEFAULT_LIMIT = 20

@@ -48,7 +48,8 @@ from ._errors import (
     outcome_unknown,
     status_error_class,
 )
-from ._history._database import History, RunRecord
+from ._history._database import History
+from ._history._records import RunRecord
 from ._progress import Progress
 from ._providers import Route, Secret, origin, resolve_route, same_origin, show_offline_notice
 from ._recorded import held_back, image_dict, now_iso, replayed, resumed
@@ -70,6 +71,15 @@ _NOT_SENT: tuple[type[Exception], ...] = (
 #: Failures that no second try can fix, and before anything was sent or acted on.
 _NEVER_SENT_FINAL: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
+
+#: The error of a call's row while it is in flight. A row still saying this after the
+#: process is gone means the process stopped mid-call: the service may have made and billed
+#: the images, so resume and retries leave it alone unless asked (`resend_unknown=True`).
+IN_FLIGHT_MESSAGE = (
+    "in flight: no answer was recorded. If this run stays so, the process stopped while the call "
+    "was being sent or answered, and the service may have made and billed it; re-send it on "
+    "purpose with resend_unknown=True after checking your provider's usage page"
+)
 
 class _ApiKeyAuth(httpx.Auth):
     """Adds `Api-Key` as the request is sent, so the key never sits in our own frames'
@@ -119,13 +129,13 @@ class Client:
         self,
         provider: str | None = None,
         api_key: str | None = None,
+        *,
         base_url: str | None = None,
         history: History | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_MAX_RETRIES,
         concurrency: int = DEFAULT_CONCURRENCY,
         transport: httpx.BaseTransport | None = None,
-        *,
         resend_unknown: bool = DEFAULT_RESEND_UNKNOWN,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -277,8 +287,11 @@ class Client:
         images: list[ImageResult] = []
         descriptions: list[str] = []
         error: APIError | None = None
+        wire = build_request(spec)
+        # Recorded before anything leaves: if the process dies mid-call (a killed kernel, a
+        # closed laptop), the row says "outcome unknown", so resume never pays for it twice.
+        self.history.record(self._in_flight(spec, run_id, label, inputs))
         try:
-            wire = build_request(spec)
             body = self._send(wire, spec.image_count, state, resend_unknown)
             if type(spec).endpoint == "describe":
                 descriptions = [str(d.get("text", "")) for d in body.get("descriptions", [])]
@@ -303,7 +316,7 @@ class Client:
             images=[image_dict(im) for im in images], descriptions=descriptions,
             inputs=inputs, label=label, replayed_from=None,
         )  # fmt: skip
-        self.history.record(record)
+        self.history.record(record, replace=True)
         with self._cost_lock:
             self.session_cost_usd += cost
         if error is not None:
@@ -312,6 +325,16 @@ class Client:
             run_id=run_id, spec=spec, provider=self.provider, images=images,
             descriptions=descriptions, cost_usd=cost, latency_s=latency, error=error,
             attempts=state.attempts, label=label,
+        )  # fmt: skip
+
+    def _in_flight(self, spec: Spec, run_id: str, label: str | None, inputs: list[dict[str, Any]]) -> RunRecord:
+        """The row of a call being sent; replaced by what happened once the call returns."""
+        return RunRecord(
+            run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
+            spec=spec.to_dict(), request_hash=request_hash(spec), status="unknown", error=IN_FLIGHT_MESSAGE,
+            error_type=OutcomeUnknownError.__name__, http_status=None, attempts=1, latency_s=None,
+            cost_usd=spec.estimate_cost(), images=[], descriptions=[], inputs=inputs, label=label,
+            replayed_from=None,
         )  # fmt: skip
 
     def _scrub(self, text: str) -> str:

@@ -100,10 +100,12 @@ EXPORT_THUMBNAIL_PX = 192
 EXPORT_THUMBNAIL_JPEG_QUALITY = 70
 #: Made in the background as soon as an output is stored: (px, JPEG quality) per size.
 PREMADE_THUMBNAILS = ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
-#: Stored outputs waiting for those; past this many, later ones are made on first use.
-THUMBNAIL_BACKLOG = 64
+#: Stored outputs waiting for those (their paths); past this many, later ones are made on first use.
+THUMBNAIL_BACKLOG = 4096
 #: Thumbnails made ahead and not yet asked for, held in memory (~20 kB each).
 THUMBNAIL_READY_MAX = 512
+#: ... and made only once no output has been stored for this long (the caller is waiting).
+THUMBNAIL_QUIET_S = 0.05
 
 # --- simulator --------------------------------------------------------------------------
 SIMULATOR_DEFAULT_PORT = 8765

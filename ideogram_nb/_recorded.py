@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import PROVIDER_REPLAY
 from ._errors import unknown_error_class
-from ._history._database import RunRecord
+from ._history._records import RunRecord
 from ._results import ImageResult, Result
 from ._specs._wire import request_hash
 

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ideogram_nb._history import _database as _history
 from ideogram_nb._config import HISTORY_DB_NAME
-from ideogram_nb._history._database import MIGRATIONS, History, RunRecord, new_run_id
+from ideogram_nb._history import _database as _history
+from ideogram_nb._history._database import History
+from ideogram_nb._history._records import RunRecord, decode_json, new_run_id
+from ideogram_nb._history._schema import MIGRATIONS
 
 _PKG_PARENT = str(Path(_history.__file__).resolve().parent.parent)  # works for namespace installs too
 _SUBPROCESS_TIMEOUT_S = 120  # a hang guard, not a speed check
@@ -299,7 +301,8 @@ def test_newer_schema_is_refused(tmp_path):
 _CRASH_SCRIPT = """
     import io, sys, time
     from PIL import Image
-    from ideogram_nb._history._database import History, RunRecord
+    from ideogram_nb._history._database import History
+    from ideogram_nb._history._records import RunRecord
 
     def png(i):
         out = io.BytesIO()
@@ -381,7 +384,8 @@ def test_threads_write_concurrently(tmp_path):
 _WRITER_SCRIPT = """
     import io, sys
     from PIL import Image
-    from ideogram_nb._history._database import History, RunRecord
+    from ideogram_nb._history._database import History
+    from ideogram_nb._history._records import RunRecord
 
     folder, proc = sys.argv[1], int(sys.argv[2])
     h = History(folder)
@@ -417,9 +421,9 @@ def test_processes_write_concurrently_to_a_fresh_history(tmp_path):
 
 # --- the seam with specs -------------------------------------------------------------------
 def test_specs_with_image_refs_rebuild_through_the_history_store(tmp_path):
+    from ideogram_nb._history._metadata import spec_from_image
     from ideogram_nb._specs import _registry as base
     from ideogram_nb._specs import _v3 as v3
-    from ideogram_nb._history._metadata import spec_from_image
 
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 200, 30)).save(out, format="PNG")
@@ -555,7 +559,7 @@ def test_json_decoding_shortcut_matches_json_loads():
     texts = ['{"a": 1, "b": [1.5, null, true], "c": "\\u00e9"}', "[]", "[1, 2]", '"s"', "0.30000000000000004",
              ' {"padded": 1} ', "-Infinity", '{"k": "v"}\n']  # fmt: skip
     for text in texts:
-        assert _history._decode_json(text) == json.loads(text)
+        assert decode_json(text) == json.loads(text)
     for broken in ("", "{", '{"a": 1} trailing', "[1,]"):
         with pytest.raises(json.JSONDecodeError):
-            _history._decode_json(broken)
+            decode_json(broken)

@@ -6,6 +6,7 @@ import gc
 import hashlib
 import io
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -245,10 +246,10 @@ def test_outputs_get_their_thumbnails_made_ahead_and_cached_on_first_use(tmp_pat
     assert PREMADE.sizes == ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
     assert grid == make_thumbnail(stored, THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY)
     assert store.thumbnail(sha) == grid
-    # both sizes reached the disk cache with the first ask; the next ones are file reads
+    assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 1  # each size is written when asked for
     assert store.thumbnail(sha, EXPORT_THUMBNAIL_PX) == export
     assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 2
-    assert store.thumbnail(sha) == grid
+    assert store.thumbnail(sha) == grid  # now a file read
     with Image.open(io.BytesIO(export)) as im:
         assert im.size == (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_PX * 2 // 3)
     assert temp_files(tmp_path) == []
@@ -303,3 +304,44 @@ def test_contact_sheets_and_widget_previews_use_the_same_maker():
     assert cell.shape == (64, 64) and cell.min() == 255  # transparent shows white, not black
     photo = Image.open(io.BytesIO(_photo()))
     assert shrink_to_jpeg(photo.copy(), 100, 80) == make_thumbnail(photo, 100, 80) == shrink_to_jpeg(_photo(), 100, 80)
+
+
+def test_the_backlog_makes_each_thumbnail_once_whoever_asks_first(tmp_path, monkeypatch):
+    """Queued: the reader makes it; in progress on the thread: the reader waits for it; the
+    thread waits for storing to go quiet, then works newest first. Never twice."""
+    from ideogram_nb._history import _premade
+
+    calls: list[bytes] = []
+    started, release = threading.Event(), threading.Event()
+    real = _premade.make_thumbnails
+
+    def counted(data: bytes, sizes):  # type: ignore[no-untyped-def]
+        calls.append(data)
+        if data == paths[-1].read_bytes():  # the thread's first job (the newest) blocks
+            started.set()
+            assert release.wait(10)
+        return real(data, sizes)
+
+    monkeypatch.setattr(_premade, "make_thumbnails", counted)
+    backlog = _premade.Premade(quiet_s=1.0)
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"{i}.png")
+        paths[-1].write_bytes(_photo(seed=i))
+        backlog.submit(("root", str(i)), paths[-1])
+    size = backlog.sizes[0]
+    assert backlog.claim(("root", "0"), size) is not None  # queued: made here, at once
+    assert not started.is_set()  # the thread is still waiting for quiet
+    assert started.wait(10)  # ... then takes the newest
+    waiter = threading.Thread(target=lambda: got.append(backlog.claim(("root", "2"), size)))
+    got: list[bytes | None] = []
+    waiter.start()
+    time.sleep(0.1)
+    release.set()
+    waiter.join(10)
+    assert got and got[0] is not None  # waited for the thread's, did not make it again
+    assert backlog.wait(10)
+    assert backlog.claim(("root", "1"), size) is not None  # made by the thread, off the shelf
+    assert backlog.claim(("root", "1"), size) is None  # taken: the store's disk cache has it now
+    assert len(calls) == 3
+    assert backlog.claim(("root", "missing"), size) is None

@@ -12,210 +12,30 @@ from __future__ import annotations
 
 import json
 import json.scanner
-import secrets
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .._config import HISTORY_DB_NAME, IMAGES_DIRNAME, SQLITE_BUSY_TIMEOUT_MS, home_dir
+from ._records import (
+    COLUMNS,
+    JSON_COLUMNS,
+    LIST_SELECT,
+    PLAIN_COLUMNS,
+    RECORD_COLUMNS,
+    SELECT,
+    STATUSES,
+    RunRecord,
+    decode_json,
+    new_run_id,
+    search_text_of,
+    utc_now_iso,
+)
+from ._schema import MIGRATIONS
 from ._store import ImageStore, register_store
-
-#: "unknown": the request was sent and the answer lost (read timeout, dropped mid-answer, a
-#: gateway error): it may have been made and billed, so nothing re-sends it unless asked.
-STATUSES = ("ok", "error", "unknown")
-
-
-def utc_now_iso() -> str:
-    """ISO-8601 UTC with microseconds and a fixed width, so text order is time order."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def new_run_id() -> str:
-    """Time-sortable and readable in an error message: '20250101-120000-1a2b3c4d5e6f'.
-
-    48 random bits: even 10,000 ids in one second collide with odds below one in a million.
-    """
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(6)
-
-
-@dataclass(kw_only=True)
-class RunRecord:
-    """One call as the history keeps it. JSON-safe: no key, no live objects."""
-
-    run_id: str = field(default_factory=new_run_id)
-    created_at: str = field(default_factory=utc_now_iso)
-    provider: str
-    endpoint: str
-    spec: dict[str, Any]
-    request_hash: str | None = None
-    status: str = "ok"
-    error: str | None = None
-    error_type: str | None = None
-    http_status: int | None = None
-    attempts: int = 1
-    latency_s: float | None = None
-    cost_usd: float = 0.0
-    #: {sha256 (None when withheld), seed, resolution, is_image_safe, prompt, style_type}
-    images: list[dict[str, Any]] = field(default_factory=list)
-    descriptions: list[str] = field(default_factory=list)
-    #: {field, sha256}: the image inputs exactly as sent
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    label: str | None = None
-    replayed_from: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain, deep-copied dict (what `History.to_records()` lists)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-    def __getattr__(self, name: str) -> Any:
-        """Records listed by `History.runs()` decode their JSON fields (spec, images,
-        descriptions, inputs) on first use: decoding every row was most of a listing's time."""
-        d = self.__dict__
-        row = d.get("_row")  # the listing's row, JSON texts last (`_LIST_SELECT`)
-        if row is None or name not in _LIST_JSON_AT:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        for field_name, at in _LIST_JSON_AT.items():  # all four at once: one slow call per record
-            if field_name not in d:  # one assigned before it was read wins
-                d[field_name] = _decode_json(row[at])
-        del d["_row"]
-        return d[name]
-
-    def image_shas(self) -> list[str]:
-        """Every stored image this run refers to: outputs, then inputs."""
-        shas = [im.get("sha256") for im in self.images] + [i.get("sha256") for i in self.inputs]
-        return [s for s in shas if s]
-
-
-# --- schema -----------------------------------------------------------------------------
-def _migration_1(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        """CREATE TABLE runs (
-            seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-            run_id        TEXT NOT NULL UNIQUE,
-            created_at    TEXT NOT NULL,
-            provider      TEXT NOT NULL,
-            endpoint      TEXT NOT NULL,
-            status        TEXT NOT NULL CHECK (status IN ('ok', 'error')),
-            prompt        TEXT,
-            search_text   TEXT NOT NULL DEFAULT '',
-            spec          TEXT NOT NULL,
-            request_hash  TEXT,
-            error         TEXT,
-            error_type    TEXT,
-            http_status   INTEGER,
-            attempts      INTEGER NOT NULL DEFAULT 1,
-            latency_s     REAL,
-            cost_usd      REAL NOT NULL DEFAULT 0,
-            images        TEXT NOT NULL DEFAULT '[]',
-            descriptions  TEXT NOT NULL DEFAULT '[]',
-            inputs        TEXT NOT NULL DEFAULT '[]',
-            label         TEXT,
-            replayed_from TEXT
-        )"""
-    )
-    # Every listing is ordered by time: filter indexes end in (created_at, seq), so a
-    # filtered page is read in order, without a sort.
-    conn.execute("CREATE INDEX runs_created_at ON runs (created_at, seq)")
-    for column in ("endpoint", "provider", "status", "label", "request_hash"):
-        conn.execute(f"CREATE INDEX runs_{column} ON runs ({column}, created_at, seq)")
-
-
-def _migration_2_votes(conn: sqlite3.Connection) -> None:
-    """A/B votes of comparisons (`Comparison.vote`): every vote kept, the latest per pair counts."""
-    conn.execute(
-        """CREATE TABLE votes (
-            seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-            created_at    TEXT NOT NULL,
-            comparison_id TEXT NOT NULL,
-            pair          INTEGER NOT NULL,
-            choice        TEXT NOT NULL CHECK (choice IN ('A', 'B', 'tie')),
-            a_run_id      TEXT,
-            b_run_id      TEXT,
-            meta          TEXT NOT NULL DEFAULT '{}'
-        )"""
-    )
-    conn.execute("CREATE INDEX votes_comparison ON votes (comparison_id, pair, seq)")
-
-
-def _migration_3_unknown_status(conn: sqlite3.Connection) -> None:
-    """Allow status 'unknown' (outcome unknown, possibly billed) in the runs table.
-
-    SQLite cannot change a CHECK constraint in place, so the table is rebuilt the documented
-    way (new table, copy, drop, rename), from its own stored SQL: columns and indexes that
-    earlier migrations added are kept whatever they are.
-    """
-    table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
-    old_check = "CHECK (status IN ('ok', 'error'))"
-    if old_check not in table_sql:
-        return
-    index_sqls = [
-        row[0] for row in conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL"
-        )
-    ]  # fmt: skip
-    new_sql = table_sql.replace(old_check, "CHECK (status IN ('ok', 'error', 'unknown'))", 1)
-    new_sql = new_sql.replace("CREATE TABLE runs", "CREATE TABLE runs_migrating", 1)
-    conn.execute(new_sql)
-    conn.execute("INSERT INTO runs_migrating SELECT * FROM runs")
-    conn.execute("DROP TABLE runs")
-    conn.execute("ALTER TABLE runs_migrating RENAME TO runs")
-    for sql in index_sqls:
-        conn.execute(sql)
-
-
-#: Ordered schema changes; `PRAGMA user_version` counts how many have run. Only append.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1, _migration_2_votes, _migration_3_unknown_status,
-]  # fmt: skip
-
-_JSON_COLUMNS = ("spec", "images", "descriptions", "inputs")
-_COLUMNS = (
-    "run_id", "created_at", "provider", "endpoint", "status", "prompt", "search_text", "spec",
-    "request_hash", "error", "error_type", "http_status", "attempts", "latency_s", "cost_usd",
-    "images", "descriptions", "inputs", "label", "replayed_from",
-)  # fmt: skip
-#: What a RunRecord holds; `prompt` and `search_text` exist only to be filtered on.
-_RECORD_COLUMNS = tuple(c for c in _COLUMNS if c not in ("prompt", "search_text"))
-_SELECT = ", ".join(_RECORD_COLUMNS)
-#: `runs()` reads the JSON columns last: the others go straight into the record.
-_PLAIN_COLUMNS = tuple(c for c in _RECORD_COLUMNS if c not in _JSON_COLUMNS)
-_LIST_SELECT = ", ".join(_PLAIN_COLUMNS + _JSON_COLUMNS)
-_LIST_JSON_AT = {name: len(_PLAIN_COLUMNS) + i for i, name in enumerate(_JSON_COLUMNS)}
-#: json's C scanner, called directly: `json.loads` adds a third in Python-level overhead.
-#: (typeshed types the scanner's argument as the scanner class itself, hence the ignore.)
-_scan_json: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-
-
-def _decode_json(text: str) -> Any:
-    """`json.loads(text)` for the texts `History` writes (compact, one value), faster."""
-    if text == "[]":
-        return []
-    try:
-        value, end = _scan_json(text, 0)
-    except (StopIteration, ValueError):  # not (only) JSON: json.loads raises its usual error
-        return json.loads(text)
-    return value if end == len(text) else json.loads(text)
-
-
-def _search_text(rec: RunRecord) -> str:
-    """Everything a user might remember a run by: prompts (sent and returned), descriptions."""
-    parts = [rec.spec.get("prompt"), rec.spec.get("negative_prompt"), rec.label]
-    parts += [im.get("prompt") for im in rec.images] + list(rec.descriptions)
-    return "\n".join(str(p) for p in parts if p)
 
 
 def _like_pattern(text: str) -> str:
@@ -298,8 +118,12 @@ class History:
     def new_run_id(self) -> str:
         return new_run_id()
 
-    def record(self, rec: RunRecord) -> None:
-        """Insert one row in one transaction. Every image it names must already be stored."""
+    def record(self, rec: RunRecord, *, replace: bool = False) -> None:
+        """Insert one row in one transaction. Every image it names must already be stored.
+
+        `replace=True` overwrites the row of the same run id (the client first records a call
+        as in flight, status "unknown", then replaces that row with what happened), and
+        inserts when there is none."""
         if rec.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, not {rec.status!r}")
         missing = [sha for sha in rec.image_shas() if sha not in self.store]
@@ -311,7 +135,8 @@ class History:
         row = self._row(rec)
         try:
             with self._transaction() as conn:
-                self._insert(conn, row)
+                if not (replace and self._update(conn, row)):
+                    self._insert(conn, row)
         except sqlite3.IntegrityError as exc:
             if "run_id" in str(exc):
                 raise ValueError(f"run {rec.run_id} is already recorded") from None
@@ -319,18 +144,24 @@ class History:
 
     @staticmethod
     def _row(rec: RunRecord) -> dict[str, Any]:
-        row = {name: getattr(rec, name) for name in _RECORD_COLUMNS}
-        for name in _JSON_COLUMNS:
+        row = {name: getattr(rec, name) for name in RECORD_COLUMNS}
+        for name in JSON_COLUMNS:
             row[name] = json.dumps(row[name], sort_keys=True, ensure_ascii=False)
         prompt = rec.spec.get("prompt")
         row["prompt"] = str(prompt) if prompt is not None else None
-        row["search_text"] = _search_text(rec)
+        row["search_text"] = search_text_of(rec)
         return row
 
     @staticmethod
+    def _update(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
+        """Overwrite the row with this run id; False when there is none."""
+        names = ", ".join(f"{c} = :{c}" for c in COLUMNS if c != "run_id")
+        return conn.execute(f"UPDATE runs SET {names} WHERE run_id = :run_id", row).rowcount > 0
+
+    @staticmethod
     def _insert(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-        names = ", ".join(_COLUMNS)
-        marks = ", ".join(f":{c}" for c in _COLUMNS)
+        names = ", ".join(COLUMNS)
+        marks = ", ".join(f":{c}" for c in COLUMNS)
         conn.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", row)
 
     def set_label(self, run_id: str, label: str | None) -> None:
@@ -342,7 +173,7 @@ class History:
             # keep the label searchable: rebuild the row's search text from its record
             rec = self._fetch_one(conn, "WHERE run_id = ?", (run_id,))
             assert rec is not None
-            conn.execute("UPDATE runs SET search_text = ? WHERE run_id = ?", (_search_text(rec), run_id))
+            conn.execute("UPDATE runs SET search_text = ? WHERE run_id = ?", (search_text_of(rec), run_id))
 
     # --- reading --------------------------------------------------------------------------
     @staticmethod
@@ -368,18 +199,18 @@ class History:
     def _to_record(row: tuple[Any, ...]) -> RunRecord:
         """Rows come from our own schema, so skip the dataclass __init__: a third faster,
         which is what keeps listing thousands of runs well under 100 ms."""
-        d = dict(zip(_RECORD_COLUMNS, row))
-        for name in _JSON_COLUMNS:
-            d[name] = _decode_json(d[name])
+        d = dict(zip(RECORD_COLUMNS, row))
+        for name in JSON_COLUMNS:
+            d[name] = decode_json(d[name])
         rec = object.__new__(RunRecord)
         rec.__dict__.update(d)
         return rec
 
     @staticmethod
     def _to_lazy_records(rows: list[tuple[Any, ...]]) -> list[RunRecord]:
-        """Rows of `_LIST_SELECT` as records whose JSON fields wait to be read
+        """Rows of `LIST_SELECT` as records whose JSON fields wait to be read
         (`RunRecord.__getattr__`): 10,000 runs list in well under 100 ms."""
-        plain = _PLAIN_COLUMNS
+        plain = PLAIN_COLUMNS
         new = object.__new__
         out = []
         for row in rows:
@@ -391,7 +222,7 @@ class History:
         return out
 
     def _fetch_one(self, conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> RunRecord | None:
-        row = conn.execute(f"SELECT {_SELECT} FROM runs {where} LIMIT 1", args).fetchone()
+        row = conn.execute(f"SELECT {SELECT} FROM runs {where} LIMIT 1", args).fetchone()
         return self._to_record(row) if row is not None else None
 
     def runs(
@@ -408,7 +239,7 @@ class History:
         """Runs matching every given filter; `text` searches prompts and descriptions."""
         where, args = self._where(endpoint, provider, status, text, label)
         order = "DESC" if newest_first else "ASC"
-        sql = f"SELECT {_LIST_SELECT} FROM runs {where} ORDER BY created_at {order}, seq {order}"
+        sql = f"SELECT {LIST_SELECT} FROM runs {where} ORDER BY created_at {order}, seq {order}"
         sql += " LIMIT ? OFFSET ?"
         args += [-1 if limit is None else int(limit), int(offset)]
         with self._connect() as conn:
@@ -516,7 +347,7 @@ class History:
         Replayed runs count too: they name the same stored images as the original.
         """
         sql = (
-            f"SELECT {_SELECT} FROM runs WHERE request_hash = ? AND status = 'ok' "
+            f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status = 'ok' "
             "ORDER BY created_at DESC, seq DESC"
         )
         with self._connect() as conn:
@@ -531,7 +362,7 @@ class History:
         """The newest run of this request whose outcome is unknown (maybe made and billed),
         if no run of it succeeded since: what `run_many(resume=True)` must not send again."""
         sql = (
-            f"SELECT {_SELECT} FROM runs WHERE request_hash = ? AND status IN ('ok', 'unknown') "
+            f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status IN ('ok', 'unknown') "
             "ORDER BY created_at DESC, seq DESC LIMIT 1"
         )
         with self._connect() as conn:

@@ -43,9 +43,9 @@ from PIL import Image
 from .._config import EXPORT_THUMBNAIL_PX
 from .._specs._base import ImageListParam, ImageParam
 from .._specs._registry import SPEC_CLASSES
-from ._database import RunRecord
 from ._files import write_atomic
 from ._metadata import META_KEY, read_metadata, toolkit_version
+from ._records import RunRecord
 from ._store import ImageStore, normalize_sha
 
 if TYPE_CHECKING:

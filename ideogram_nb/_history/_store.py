@@ -102,7 +102,7 @@ class ImageStore:
             data = embed_metadata(data, meta)
         sha, path = self.put(data)
         if not self._thumb_path(sha, *PREMADE.sizes[0]).is_file():
-            PREMADE.submit((str(self.root), sha), data)  # grids and exports find them made
+            PREMADE.submit((str(self.root), sha), path)  # grids and exports find them made
         return sha, path
 
     # --- reading --------------------------------------------------------------------------
@@ -161,11 +161,10 @@ class ImageStore:
         if cached.is_file():
             return cached.read_bytes()
         if (px, q) in PREMADE.sizes:
-            made = PREMADE.claim((str(self.root), hexsha))
+            made = PREMADE.claim((str(self.root), hexsha), (px, q))
             if made is not None:
-                for (size, quality_of), jpeg in made.items():
-                    write_atomic(self._thumb_path(hexsha, size, quality_of), jpeg)
-                return made[(px, q)]
+                write_atomic(cached, made)
+                return made
         data = make_thumbnail(self.get(hexsha), px, q)
         write_atomic(cached, data)  # a lost thumbnail is remade: no fsync needed
         return data

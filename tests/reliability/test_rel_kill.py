@@ -3,7 +3,9 @@
 Why SIGKILL: it is what the OOM killer, a kernel restart or a closed laptop lid do, and no
 `finally` or `atexit` runs. The claims: the history opens, every row names files that exist
 and hash to their names (outputs and inputs), SQLite's own integrity check passes, and the
-batch resumes without re-sending a call that finished.
+batch resumes without re-sending a call that finished -- nor one that was in flight when the
+process died: such a call may have been made and billed, so its row says "unknown" (written
+before the request left) and it is sent again only on purpose (`resend_unknown=True`).
 
 Resuming is done three ways here: `Client.run_many(..., resume=True)`, skipping specs whose
 request hash `History.find_replay` finds, and running the whole batch with
@@ -26,6 +28,7 @@ import httpx
 import pytest
 
 import ideogram_nb as ig
+from ideogram_nb._client import IN_FLIGHT_MESSAGE
 from ideogram_nb._specs._wire import request_hash
 from ideogram_nb.simulator import SimulatorTransport
 
@@ -121,8 +124,14 @@ def check_history_is_whole(history_dir: Path) -> ig.History:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     records = history.runs()
     assert records, "nothing was recorded before the kill"
+    in_flight = [rec for rec in records if rec.status == "unknown"]
+    # the calls cut off by the kill, at most one per worker thread (concurrency=2)
+    assert len(in_flight) <= 2, in_flight
     for rec in records:
-        assert rec.status == "ok", rec  # no fault was injected: no call may have failed
+        if rec.status == "unknown":
+            assert rec.error == IN_FLIGHT_MESSAGE and rec.images == [] and rec.cost_usd > 0, rec
+        else:
+            assert rec.status == "ok", rec  # no fault was injected: no call may have failed
         assert len(rec.inputs) == 1
         for sha in rec.image_shas():
             path = history.store.path(sha)
@@ -142,23 +151,32 @@ class CountingTransport(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
+def in_flight_hashes(history: ig.History) -> set[str]:
+    return {rec.request_hash for rec in history.runs(status="unknown")}
+
+
 def kill_then_check(tmp_path: Path, after_rows: int) -> None:
     recorded = run_and_kill(tmp_path, after_rows)
     history = check_history_is_whole(tmp_path / "history")
-    finished = len(history)
-    assert recorded <= finished < N_SPECS, (recorded, finished)
+    finished = len(history.runs(status="ok"))
+    cut_off = in_flight_hashes(history)
+    assert finished + len(cut_off) == len(history) >= recorded and finished < N_SPECS
 
-    # Resume 1: skip what find_replay knows is done; only the rest is sent.
+    # Resume 1: skip what is done and what may have been billed; only the rest is sent.
     specs = batch_specs(N_SPECS)
-    todo = [s for s in specs if history.find_replay(request_hash(s)) is None]
-    assert len(todo) == N_SPECS - finished
+    todo = [s for s in specs if history.find_replay(request_hash(s)) is None and request_hash(s) not in cut_off]
+    assert len(todo) == N_SPECS - finished - len(cut_off)
     transport = CountingTransport()
     client = ig.Client(provider="offline", history=history, transport=transport)
     results = client.run_many(todo, progress=False)
-    client.close()
     assert all(r.ok for r in results) and transport.posts == len(todo)
-    assert len(history) == N_SPECS
-    assert {rec.request_hash for rec in history.runs()} == {request_hash(s) for s in specs}
+    # ...then, on purpose, the calls cut off by the kill (after checking the usage page)
+    retry = [s for s in specs if request_hash(s) in cut_off]
+    assert all(r.ok for r in client.run_many(retry, progress=False, resend_unknown=True))
+    client.close()
+    assert transport.posts == len(todo) + len(cut_off)
+    assert len(history) == N_SPECS + len(cut_off)  # the possibly-billed rows stay on record
+    assert {rec.request_hash for rec in history.runs(status="ok")} == {request_hash(s) for s in specs}
 
     # Resume 2: the whole batch again through record_or_replay sends nothing at all now.
     transport = CountingTransport()
@@ -177,30 +195,63 @@ def test_run_many_resume_finishes_a_killed_batch_without_repeating_calls(tmp_pat
     run_and_kill(tmp_path, after_rows=4)
     history = ig.History(tmp_path / "history")
     done = {rec.request_hash: rec.run_id for rec in history.runs(status="ok")}
+    cut_off = in_flight_hashes(history)
+    rows = len(history)
     transport = CountingTransport()
     client = ig.Client(provider="offline", history=history, transport=transport)
     specs = batch_specs(N_SPECS)
     results = client.run_many(specs, progress=False, resume=True)
-    client.close()
-    assert all(r.ok for r in results) and transport.posts == N_SPECS - len(done)
-    assert len(history) == N_SPECS  # no duplicate rows for the calls that had finished
+    assert transport.posts == N_SPECS - len(done) - len(cut_off)  # nothing that may be billed
+    assert len(history) == rows + transport.posts  # no duplicate rows for the calls that had finished
     for spec, result in zip(specs, results):
         if request_hash(spec) in done:
             assert result.run_id == done[request_hash(spec)] and result.paths
+        elif request_hash(spec) in cut_off:
+            assert isinstance(result.error, ig.OutcomeUnknownError), result
+        else:
+            assert result.ok
+    # asked explicitly, resume sends the cut-off calls too
+    again = client.run_many(specs, progress=False, resume=True, resend_unknown=True)
+    client.close()
+    assert all(r.ok for r in again) and transport.posts == N_SPECS - len(done)
     check_history_is_whole(tmp_path / "history")
 
 
 def test_record_or_replay_resumes_a_killed_batch_sending_only_the_rest(tmp_path):
     run_and_kill(tmp_path, after_rows=4)
     history = ig.History(tmp_path / "history")
-    finished = len(history)
+    finished = len(history.runs(status="ok"))
+    cut_off = in_flight_hashes(history)
     transport = CountingTransport()
     client = ig.Client(provider="record_or_replay", history=history, transport=transport)
     results = client.run_many(batch_specs(N_SPECS), progress=False)
     client.close()
-    assert all(r.ok for r in results)
-    assert transport.posts == N_SPECS - finished
+    assert transport.posts == N_SPECS - finished - len(cut_off)
     assert sum(1 for r in results if r.replayed_from) == finished
+    assert sum(1 for r in results if isinstance(r.error, ig.OutcomeUnknownError)) == len(cut_off)
+    assert sum(1 for r in results if r.ok) == N_SPECS - len(cut_off)
+
+
+def test_a_call_is_on_record_as_in_flight_before_its_request_leaves(tmp_path):
+    """What the kill tests rely on, shown directly: the row exists while the POST is sent."""
+    seen: list[tuple[str, str | None]] = []
+
+    class Peek(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self.inner = SimulatorTransport()
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                rows = history.runs()
+                seen.extend((r.status, r.error) for r in rows)
+            return self.inner.handle_request(request)
+
+    history = ig.History(tmp_path / "h")
+    client = ig.Client(provider="offline", history=history, transport=Peek())
+    result = client.run(ig.Generate(prompt="a lighthouse", seed=1))
+    client.close()
+    assert seen == [("unknown", IN_FLIGHT_MESSAGE)]
+    assert [(r.run_id, r.status, r.error) for r in history.runs()] == [(result.run_id, "ok", None)]
 
 
 @pytest.mark.soak
