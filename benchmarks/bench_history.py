@@ -124,7 +124,9 @@ def median_of(repeats: int, fn: Callable[[], object]) -> float:
 
 def old_runs(history: ig.History) -> list[ig.RunRecord]:
     """`runs()` as it was: every row's JSON columns decoded with `json.loads` up front."""
-    from ideogram_nb._history._records import JSON_COLUMNS as _JSON_COLUMNS, RECORD_COLUMNS as _RECORD_COLUMNS, SELECT as _SELECT
+    from ideogram_nb._history._records import JSON_COLUMNS as _JSON_COLUMNS
+    from ideogram_nb._history._records import RECORD_COLUMNS as _RECORD_COLUMNS
+    from ideogram_nb._history._records import SELECT as _SELECT
 
     with history._connect() as conn:
         rows = conn.execute(f"SELECT {_SELECT} FROM runs ORDER BY created_at DESC, seq DESC").fetchall()

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             bare.append(run("pass", env)[0])
             full.append(run("import ideogram_nb", env)[0])
         _, log = run("import ideogram_nb", env, "-X", "importtime")
-        check = "import sys, ideogram_nb; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+        check = f"import sys, ideogram_nb; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
         _, loaded = run(check, env)
     cost = statistics.median(full) - statistics.median(bare)
     print(f"fresh interpreter: {statistics.median(bare) * 1000:.0f} ms; with `import ideogram_nb`: "

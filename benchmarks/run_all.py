@@ -98,7 +98,7 @@ def machine() -> list[str]:
     except OSError:
         pass
     return [
-        f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {os.cpu_count()} cores (nproc), CPU {model}, {platform.system()} {platform.release()}",
         f"- python: {platform.python_version()} ({sys.executable})",
         f"- load average before the run (1/5/15 min): {_load()}",

@@ -115,7 +115,7 @@ def format_table(rows: list[list[str]], width: int) -> str:
     lines = []
     for row in rows:
         text = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + text)
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + text)
     return "\n".join(line.rstrip() for line in lines)
 
 

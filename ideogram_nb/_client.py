@@ -52,7 +52,7 @@ from ._history._database import History
 from ._history._records import RunRecord
 from ._progress import Progress
 from ._providers import Route, Secret, origin, resolve_route, same_origin, show_offline_notice
-from ._recorded import held_back, image_dict, now_iso, replayed, resumed
+from ._recorded import held_back, now_iso, replayed, resumed
 from ._results import ImageResult, Result
 from ._retry import RetryPolicy, Verdict, classify_status, parse_retry_after
 from ._slots import ImageSlots
@@ -313,7 +313,7 @@ class Client:
             error=None if error is None else self._scrub(str(error.message)),
             error_type=None if error is None else type(error).__name__,
             http_status=state.http_status, attempts=state.attempts, latency_s=latency, cost_usd=cost,
-            images=[image_dict(im) for im in images], descriptions=descriptions,
+            images=[im.to_record() for im in images], descriptions=descriptions,
             inputs=inputs, label=label, replayed_from=None,
         )  # fmt: skip
         self.history.record(record, replace=True)

@@ -39,6 +39,7 @@ from PIL import Image, UnidentifiedImageError
 from ._api import LARGER_IMAGE_LIMITS
 from ._config import MASK_THRESHOLD, MAX_IMAGE_BYTES, MIN_MASK_COVERAGE
 from ._errors import ImageInputError
+from ._thumbnails import flatten_on_white
 
 #: PIL format → (MIME type, file extension). MPO is the multi-picture JPEG phones write:
 #: a plain JPEG to every decoder, so it is accepted as one.
@@ -295,14 +296,9 @@ def _from_pil(img: Image.Image, *, field: str, grey: bool) -> ImageInput:
     try:
         if grey:
             out = img if img.mode == "L" else img.convert("L")
-        elif img.mode == "RGB":
-            out = img
-        elif img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-            rgba = img.convert("RGBA")
-            out = Image.new("RGB", rgba.size, (255, 255, 255))
-            out.paste(rgba, mask=rgba.getchannel("A"))
         else:
-            out = img.convert("RGB")
+            out = flatten_on_white(img)
+            out = out if out.mode == "RGB" else out.convert("RGB")
         buf = io.BytesIO()
         out.save(buf, format="PNG")
     except (OSError, ValueError) as exc:

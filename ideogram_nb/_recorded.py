@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._config import PROVIDER_REPLAY
 from ._errors import unknown_error_class
@@ -28,26 +28,6 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def image_from_record(history: History, d: dict[str, Any]) -> ImageResult:
-    """A recorded output as an `ImageResult` whose file is in the history's store."""
-    sha = d.get("sha256")
-    return ImageResult(
-        path=history.store.path(sha) if sha else None, sha256=sha, seed=d.get("seed"),
-        resolution=d.get("resolution"), prompt=d.get("prompt"),
-        is_image_safe=bool(d.get("is_image_safe", True)), style_type=d.get("style_type"),
-        upscaled_resolution=d.get("upscaled_resolution"),
-    )  # fmt: skip
-
-
-def image_dict(im: ImageResult) -> dict[str, Any]:
-    """What a history row keeps of one output."""
-    return {
-        "sha256": im.sha256, "seed": im.seed, "resolution": im.resolution,
-        "is_image_safe": im.is_image_safe, "prompt": im.prompt, "style_type": im.style_type,
-        "upscaled_resolution": im.upscaled_resolution,
-    }  # fmt: skip
-
-
 def resumed(history: History, spec: Spec, *, resend_unknown: bool) -> Result | None:
     """What `run_many(resume=True)` answers without sending, or None (send it).
 
@@ -61,12 +41,7 @@ def resumed(history: History, spec: Spec, *, resend_unknown: bool) -> Result | N
         return None
     found = history.find_replay(key)
     if found is not None:
-        return Result(
-            run_id=found.run_id, spec=spec, provider=found.provider,
-            images=[image_from_record(history, d) for d in found.images],
-            descriptions=list(found.descriptions), cost_usd=found.cost_usd,
-            latency_s=found.latency_s, attempts=found.attempts, label=found.label,
-        )  # fmt: skip
+        return Result.from_record(found, history.store, spec=spec)
     return None if resend_unknown else held_back(history, spec, key)
 
 
@@ -94,7 +69,7 @@ def replayed(history: History, spec: Spec, run_id: str, label: str | None) -> Re
     found = history.find_replay(request_hash(spec))
     if found is None:
         return None
-    images = [image_from_record(history, d) for d in found.images]
+    images = [ImageResult.from_record(d, history.store) for d in found.images]
     latency = time.perf_counter() - start
     history.record(
         RunRecord(

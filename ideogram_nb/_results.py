@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._errors import APIError, unknown_error_class
+from ._specs._registry import spec_from_dict
+
 if TYPE_CHECKING:
     from PIL import Image
 
+    from ._history._records import RunRecord
+    from ._history._store import ImageStore
     from ._specs._base import Spec
 
 
@@ -54,10 +59,31 @@ class ImageResult:
     def _repr_png_(self) -> bytes | None:
         return self.path.read_bytes() if self.path is not None else None
 
+    # --- to and from a history row (the one conversion everyone uses) ---------------------
+    @classmethod
+    def from_record(cls, d: dict[str, Any], store: ImageStore) -> ImageResult:
+        """A recorded output (one item of `RunRecord.images`), its file in `store`."""
+        sha = d.get("sha256")
+        return cls(
+            path=store.path(sha) if sha else None, sha256=sha, seed=d.get("seed"),
+            resolution=d.get("resolution"), prompt=d.get("prompt"),
+            is_image_safe=bool(d.get("is_image_safe", True)), style_type=d.get("style_type"),
+            upscaled_resolution=d.get("upscaled_resolution"),
+        )  # fmt: skip
+
+    def to_record(self) -> dict[str, Any]:
+        """What a history row keeps of this output (no path: the store knows it by sha256)."""
+        return {
+            "sha256": self.sha256, "seed": self.seed, "resolution": self.resolution,
+            "is_image_safe": self.is_image_safe, "prompt": self.prompt, "style_type": self.style_type,
+            "upscaled_resolution": self.upscaled_resolution,
+        }  # fmt: skip
+
     def __repr__(self) -> str:
         if self.withheld:
             return f"ImageResult(withheld, seed={self.seed})"
-        return f"ImageResult(seed={self.seed}, resolution={self.resolution!r}, sha256={self.sha256[:12] if self.sha256 else None}…)"
+        sha = self.sha256[:12] if self.sha256 else None
+        return f"ImageResult(seed={self.seed}, resolution={self.resolution!r}, sha256={sha}…)"
 
 
 @dataclass
@@ -95,6 +121,28 @@ class Result:
     @property
     def seeds(self) -> list[int | None]:
         return [im.seed for im in self.images]
+
+    @classmethod
+    def from_record(cls, rec: RunRecord, store: ImageStore, spec: Spec | None = None) -> Result:
+        """A `Result` rebuilt from a history row (`spec`: the one to attach, default rebuilt
+        from the row, which raises if an input image is no longer in the store).
+
+        A failed row's error comes back typed: an unknown outcome as the `OutcomeUnknownError`
+        class it was recorded as (still catchable the same way), any other as `APIError`."""
+        error: APIError | None = None
+        if rec.status == "unknown":
+            error = unknown_error_class(rec.error_type).recorded(
+                rec.error or "outcome unknown", status=rec.http_status, run_id=rec.run_id,
+                estimated_usd=rec.cost_usd,
+            )  # fmt: skip
+        elif rec.status != "ok":
+            error = APIError(rec.error or "failed", status=rec.http_status, run_id=rec.run_id)
+        return cls(
+            run_id=rec.run_id, spec=spec if spec is not None else spec_from_dict(rec.spec), provider=rec.provider,
+            images=[ImageResult.from_record(d, store) for d in rec.images], descriptions=list(rec.descriptions),
+            cost_usd=rec.cost_usd, latency_s=rec.latency_s, error=error, attempts=rec.attempts,
+            label=rec.label, replayed_from=rec.replayed_from,
+        )  # fmt: skip
 
     def raise_for_error(self) -> Result:
         if self.error is not None:

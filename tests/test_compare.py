@@ -10,9 +10,9 @@ from PIL import Image
 
 import ideogram_nb as ig
 from ideogram_nb import Comparison, ComparisonError, compare
-from ideogram_nb._compare._rendering import COMPARE_CHUNK
 from ideogram_nb._compare._axes import PromptSR
 from ideogram_nb._compare._contact_sheet import read_png_text
+from ideogram_nb._compare._rendering import COMPARE_CHUNK
 from ideogram_nb.simulator import Faults, SimulatorTransport
 
 

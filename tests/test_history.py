@@ -532,7 +532,7 @@ def test_listed_runs_equal_the_runs_read_one_by_one(tmp_path):
         history.record(rec)
     listed = history.runs(newest_first=False)
     assert [r.run_id for r in listed] == [r.run_id for r in recorded]
-    for lazy, original in zip(listed, recorded):
+    for lazy, original in zip(listed, recorded, strict=True):
         assert type(lazy) is RunRecord
         assert lazy == original == history[original.run_id]
         assert lazy.to_dict() == original.to_dict()

@@ -22,7 +22,7 @@ from ideogram_nb._mask import EDIT_PIXEL, KEEP_PIXEL, Mask
 
 def _distance_to_polyline(width: int, height: int, points: list[tuple[float, float]]) -> np.ndarray:
     ys, xs = np.mgrid[0:height, 0:width].astype(float)
-    pairs = list(zip(points[:-1], points[1:])) or [(points[0], points[0])]
+    pairs = list(zip(points[:-1], points[1:], strict=False)) or [(points[0], points[0])]
     best = np.full((height, width), np.inf)
     for (ax, ay), (bx, by) in pairs:
         to_a = np.hypot(xs - ax, ys - ay)

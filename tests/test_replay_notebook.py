@@ -161,7 +161,11 @@ def test_exported_notebook_replays_in_a_kernel_with_identical_images_and_no_netw
 
     assert not replay_env.exists(), replay_env.read_text()  # not one connection, not one lookup
     _check_replay(history, before)
-    by_run = {c.metadata["ideogram_nb"]["run_id"]: (c, e) for c, e in zip(nb.cells, exported.cells) if "ideogram_nb" in c.metadata}
+    by_run = {
+        c.metadata["ideogram_nb"]["run_id"]: (c, e)
+        for c, e in zip(nb.cells, exported.cells, strict=True)
+        if "ideogram_nb" in c.metadata
+    }
     assert set(by_run) == set(before)
     for run_id, (cell, stored) in by_run.items():
         rec = before[run_id]

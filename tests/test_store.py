@@ -13,10 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ideogram_nb._history import _store
 from ideogram_nb._config import EXPORT_THUMBNAIL_PX, THUMBNAIL_PX
+from ideogram_nb._history import _store
 from ideogram_nb._history._metadata import read_metadata, toolkit_version
-from ideogram_nb._history._store import ImageStore, image_format, normalize_sha, register_store, resolve_from_open_stores
+from ideogram_nb._history._store import (
+    ImageStore,
+    image_format,
+    normalize_sha,
+    register_store,
+    resolve_from_open_stores,
+)
 
 META = {"endpoint": "generate", "spec": {"endpoint": "generate", "prompt": "fox"}, "seed": 5,
         "resolution": "1024x1024", "prompt": "fox", "provider": "offline"}  # fmt: skip

@@ -479,7 +479,8 @@ HISTORY = [
     (oldest first), ready for pandas.
     """),
     checked("""
-    print(len(history), "runs,", f"${history.total_cost():.2f}", "estimated,", len(history.runs(label="tour")), "labelled 'tour'")
+    tour = history.runs(label="tour")
+    print(len(history), "runs,", f"${history.total_cost():.2f}", "estimated,", len(tour), "labelled 'tour'")
     for rec in history.to_records():
         shas = [im["sha256"][:12] for im in rec["images"]]
         print(f"{rec['endpoint']:9} {rec['status']:3} {rec['provider']:8} ${rec['cost_usd']:.2f} {shas} {rec['label']}")
@@ -516,7 +517,8 @@ HISTORY = [
     checked("""
     stored = hashlib.sha256(again.images[0].path.read_bytes()).hexdigest()
     print(again.provider, f"cost ${again.cost_usd:.2f}")
-    print("recorded:", first.images[0].sha256[:12], " replayed:", stored[:12], " identical:", stored == first.images[0].sha256)
+    recorded = first.images[0].sha256
+    print("recorded:", recorded[:12], " replayed:", stored[:12], " identical:", stored == recorded)
     """),
     md("""
     A request that was never recorded is refused with `ReplayMiss`, and nothing is sent:
@@ -609,7 +611,8 @@ ALL_ENDPOINTS = [
     def preview(result, px=160):
         jpeg = client.history.store.thumbnail(result.images[0].sha256, px)
         src = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
-        return f"<figure style='display:inline-block;margin:4px'><img src='{src}'><figcaption>{result.endpoint}</figcaption></figure>"
+        caption = f"<figcaption>{result.endpoint}</figcaption>"
+        return f"<figure style='display:inline-block;margin:4px'><img src='{src}'>{caption}</figure>"
 
     HTML("".join(preview(r) for r in results if r.images and r.images[0].sha256))
     """),

@@ -141,10 +141,10 @@ def plan_cells(base: Spec, axes: tuple[Axis, ...], seed: int | None) -> list[Cel
     ranges = [range(len(a)) for a in reversed(axes)]  # x varies fastest
     for rev in itertools.product(*ranges):
         index = tuple(reversed(rev))
-        values = tuple(a.values[i] for a, i in zip(axes, index))
-        legends = tuple(a.legend(i) for a, i in zip(axes, index))
+        values = tuple(a.values[i] for a, i in zip(axes, index, strict=True))
+        legends = tuple(a.legend(i) for a, i in zip(axes, index, strict=True))
         changes: dict[str, Any] = {} if seed is None else {"seed": seed}
-        for axis, value in zip(axes, values):
+        for axis, value in zip(axes, values, strict=True):
             changes.update(axis.changes(base, value))
         try:
             spec = base.copy(**changes)

@@ -170,7 +170,7 @@ class Comparison:
 
         try:
             results = client.run_many([c.spec for c in cells], progress=done, label=self.label)
-            for cell, res in zip(cells, results):  # results keep their order: a safety net
+            for cell, res in zip(cells, results, strict=True):  # results keep their order: a safety net
                 if cell.state == "running":
                     finish(cell, res)
         finally:
@@ -235,7 +235,7 @@ class Comparison:
         keys = key if isinstance(key, tuple) and len(self.axes) > 1 else (key,)
         if len(keys) != len(self.axes):
             raise KeyError(f"give one value per axis ({', '.join(a.field for a in self.axes)}), not {key!r}")
-        return tuple(a.index(k) for a, k in zip(self.axes, keys))
+        return tuple(a.index(k) for a, k in zip(self.axes, keys, strict=True))
 
     def cell(self, *key: Any) -> Cell:
         """The cell at these axis values (values or their label text)."""
@@ -266,7 +266,7 @@ class Comparison:
         rows = []
         for c in self.cells:
             res = c.result
-            row: dict[str, Any] = {a.field: _jsonable(v) for a, v in zip(self.axes, c.values)}
+            row: dict[str, Any] = {a.field: _jsonable(v) for a, v in zip(self.axes, c.values, strict=True)}
             row.update(
                 cell=list(c.index), legend=c.legend, run_id=None if res is None else res.run_id, ok=c.ok,
                 error=None if c.error is None else str(c.error), seeds=c.seeds,
@@ -283,7 +283,10 @@ class Comparison:
             sent = {c.index[k]: c.spec.to_dict().get(a.field) for c in self.cells}  # images as sha256: refs
             values = [_jsonable(v, sent.get(i)) for i, v in enumerate(a.values)]
             axes.append(a.to_json(values if a.sr is None else None))
-        return {"format": 1, "id": self.id, "base": self.base.to_dict(), "axes": axes, "seed": self.seed, "seeds": self.seeds}
+        return {
+            "format": 1, "id": self.id, "base": self.base.to_dict(), "axes": axes,
+            "seed": self.seed, "seeds": self.seeds,
+        }  # fmt: skip
 
     @classmethod
     def from_image(cls, path: str | Path, client: Client | None = None) -> Comparison:

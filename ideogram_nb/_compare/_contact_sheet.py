@@ -216,7 +216,9 @@ def plan_layout(page: SheetPage, cell_w: int, cell_h: int, captions: bool = Fals
         left_w = int(min(max(widest + 2 * pad, font_px * 6), max(cell_w, font_px * 6)))
         row_lines = max(len(wrap(t, legend_font, left_w - 2 * pad, MAX_LABEL_LINES)) for t in page.row_labels)
         cell_h = max(cell_h, row_lines * lh)  # a wrapped row legend must fit beside its row
-    header_lines = max((len(wrap(t, legend_font, cell_w - 2 * pad, MAX_LABEL_LINES)) for t in page.col_labels), default=1)
+    header_lines = max(
+        (len(wrap(t, legend_font, cell_w - 2 * pad, MAX_LABEL_LINES)) for t in page.col_labels), default=1
+    )
     header_h = max(1, header_lines) * lh + 2 * pad
     title_h = 0
     if page.title:
@@ -284,18 +286,21 @@ def _draw_lines(
         draw.text((x, top + i * lh), line, font=f, fill=fill)
 
 
-def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, cell: SheetCell, lay: SheetLayout, col: int, row: int) -> None:
+def _draw_cell(
+    sheet: Image.Image, draw: ImageDraw.ImageDraw, cell: SheetCell, lay: SheetLayout, col: int, row: int
+) -> None:
     box = lay.cell_box(col, row)
     small = font(lay.caption_px)
     clh = line_height(small)
     if cell.status != "ok" or not cell.images:
         failed = cell.status == "error"
-        draw.rectangle(box, fill=FAILED_FILL if failed else PENDING_FILL, outline=FAILED_INK if failed else MUTED, width=2)
+        fill, ink = (FAILED_FILL, FAILED_INK) if failed else (PENDING_FILL, MUTED)
+        draw.rectangle(box, fill=fill, outline=ink, width=2)
         head = "FAILED" if failed else ("no image" if cell.status == "ok" else "not run")
         inner = (box[0] + lay.pad, box[1] + lay.pad, box[2] - lay.pad, box[3] - lay.pad)
         max_lines = max(1, (inner[3] - inner[1]) // clh - 1)
         lines = [head, *wrap(cell.message, small, inner[2] - inner[0], max_lines)] if cell.message else [head]
-        _draw_lines(draw, lines, small, inner, FAILED_INK if failed else MUTED, clh)
+        _draw_lines(draw, lines, small, inner, ink, clh)
     else:
         n = len(cell.images)
         tiles_x = math.ceil(math.sqrt(n))

@@ -7,7 +7,6 @@ the axis set-up so `Comparison.from_image` can rebuild the grid from the picture
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import shutil
@@ -16,6 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._thumbnails import make_thumbnail
 from ._cells import Cell, CellGrid
 from ._contact_sheet import (
     DEFAULT_CELL_PX,
@@ -37,21 +37,16 @@ if TYPE_CHECKING:
 COMPARE_CHUNK = "compare"
 
 HTML_THUMB_PX = 160
+HTML_THUMB_QUALITY = 75
 
 
 def thumbnail_data_uri(path: Any, px: int = HTML_THUMB_PX) -> str | None:
-    """A small inline JPEG: the HTML view never embeds full PNGs."""
-    from PIL import Image
-
+    """A small inline JPEG (transparency on white): the HTML view never embeds full PNGs."""
     try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            img.thumbnail((px, px))
-            buf = io.BytesIO()
-            img.save(buf, format="JPEG", quality=75)
+        data = make_thumbnail(path, px, HTML_THUMB_QUALITY)
     except (OSError, ValueError):
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
 class Rendering:
@@ -84,7 +79,8 @@ class Rendering:
         if self.judging.is_ab:
             field, _, _ = self.judging.sides()
             a_html, b_html = diff_html(self.judging.diff())
-            parts.append(f"<div><b>A</b> ({escape(field)}): {a_html}</div><div><b>B</b> ({escape(field)}): {b_html}</div>")
+            label = escape(field)
+            parts.append(f"<div><b>A</b> ({label}): {a_html}</div><div><b>B</b> ({label}): {b_html}</div>")
         n = len(self.grid.axes)
         xs, ys = self.grid.axes[0], self.grid.axes[1] if n > 1 else None
         for p in range(self.grid.n_pages):
@@ -132,7 +128,7 @@ class Rendering:
         ]  # fmt: skip
         setup = self._setup()
         written = []
-        for i, (part, out) in enumerate(zip(parts, page_paths(path, len(parts))), start=1):
+        for i, (part, out) in enumerate(zip(parts, page_paths(path, len(parts)), strict=True), start=1):
             chunk = json.dumps({**setup, "page": i, "pages": len(parts)}, sort_keys=True, ensure_ascii=False)
             written.append(save_png(draw_page(part, cell_w, cell_h, captions), out, {COMPARE_CHUNK: chunk}))
         return written

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from .._config import HISTORY_DB_NAME, IMAGES_DIRNAME, SQLITE_BUSY_TIMEOUT_MS, home_dir
 from ._records import (
@@ -36,6 +36,20 @@ from ._records import (
 )
 from ._schema import MIGRATIONS
 from ._store import ImageStore, register_store
+
+
+class RunFilters(TypedDict, total=False):
+    """The filters every listing, count and total takes (all optional, combined with AND)."""
+
+    endpoint: str | None
+    provider: str | None
+    status: str | None
+    #: searches prompts (sent and returned), negative prompts, descriptions and labels
+    text: str | None
+    label: str | None
+
+
+FILTER_NAMES = tuple(RunFilters.__annotations__)
 
 
 def _like_pattern(text: str) -> str:
@@ -177,19 +191,18 @@ class History:
 
     # --- reading --------------------------------------------------------------------------
     @staticmethod
-    def _where(
-        endpoint: str | None = None,
-        provider: str | None = None,
-        status: str | None = None,
-        text: str | None = None,
-        label: str | None = None,
-    ) -> tuple[str, list[Any]]:
+    def _where(filters: RunFilters) -> tuple[str, list[Any]]:
+        unknown = set(filters) - set(RunFilters.__annotations__)
+        if unknown:
+            raise TypeError(f"unknown history filter(s) {sorted(unknown)}; filters: {', '.join(FILTER_NAMES)}")
         clauses: list[str] = []
         args: list[Any] = []
-        for column, value in (("endpoint", endpoint), ("provider", provider), ("status", status), ("label", label)):
+        for column in ("endpoint", "provider", "status", "label"):
+            value = filters.get(column)
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)
+        text = filters.get("text")
         if text:
             clauses.append("search_text LIKE ? ESCAPE '\\'")
             args.append(_like_pattern(text))
@@ -199,7 +212,7 @@ class History:
     def _to_record(row: tuple[Any, ...]) -> RunRecord:
         """Rows come from our own schema, so skip the dataclass __init__: a third faster,
         which is what keeps listing thousands of runs well under 100 ms."""
-        d = dict(zip(RECORD_COLUMNS, row))
+        d = dict(zip(RECORD_COLUMNS, row, strict=True))
         for name in JSON_COLUMNS:
             d[name] = decode_json(d[name])
         rec = object.__new__(RunRecord)
@@ -227,17 +240,14 @@ class History:
 
     def runs(
         self,
-        endpoint: str | None = None,
-        provider: str | None = None,
-        status: str | None = None,
-        text: str | None = None,
-        label: str | None = None,
+        *,
         limit: int | None = None,
         offset: int = 0,
         newest_first: bool = True,
+        **filters: Unpack[RunFilters],
     ) -> list[RunRecord]:
         """Runs matching every given filter; `text` searches prompts and descriptions."""
-        where, args = self._where(endpoint, provider, status, text, label)
+        where, args = self._where(filters)
         order = "DESC" if newest_first else "ASC"
         sql = f"SELECT {LIST_SELECT} FROM runs {where} ORDER BY created_at {order}, seq {order}"
         sql += " LIMIT ? OFFSET ?"
@@ -246,45 +256,24 @@ class History:
             rows = conn.execute(sql, args).fetchall()
         return self._to_lazy_records(rows)
 
-    def count(
-        self,
-        endpoint: str | None = None,
-        provider: str | None = None,
-        status: str | None = None,
-        text: str | None = None,
-        label: str | None = None,
-    ) -> int:
-        where, args = self._where(endpoint, provider, status, text, label)
+    def count(self, **filters: Unpack[RunFilters]) -> int:
+        where, args = self._where(filters)
         with self._connect() as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM runs {where}", args).fetchone()[0])
 
-    def total_cost(
-        self,
-        endpoint: str | None = None,
-        provider: str | None = None,
-        status: str | None = None,
-        text: str | None = None,
-        label: str | None = None,
-    ) -> float:
+    def total_cost(self, **filters: Unpack[RunFilters]) -> float:
         """Sum of the recorded cost estimates. Failed and replayed calls record 0; a call
         whose outcome is unknown records its estimate (possibly billed: counted, to be safe)."""
-        where, args = self._where(endpoint, provider, status, text, label)
+        where, args = self._where(filters)
         with self._connect() as conn:
             total = conn.execute(f"SELECT TOTAL(cost_usd) FROM runs {where}", args).fetchone()[0]
         return round(float(total), 10)
 
-    def totals(
-        self,
-        endpoint: str | None = None,
-        provider: str | None = None,
-        status: str | None = None,
-        text: str | None = None,
-        label: str | None = None,
-    ) -> dict[str, Any]:
+    def totals(self, **filters: Unpack[RunFilters]) -> dict[str, Any]:
         """`{"runs", "images", "cost_usd", "unknown", "unknown_usd"}` of the matching runs, in
         one query (browser header, CLI). `unknown`/`unknown_usd`: runs whose outcome is unknown
         and the part of `cost_usd` that is only *possibly* billed."""
-        where, args = self._where(endpoint, provider, status, text, label)
+        where, args = self._where(filters)
         sql = (
             "SELECT COUNT(*), TOTAL(json_array_length(images)), TOTAL(cost_usd), "
             "TOTAL(status = 'unknown'), TOTAL(CASE WHEN status = 'unknown' THEN cost_usd END) "
@@ -404,7 +393,7 @@ class History:
         with self._connect() as conn:
             rows = conn.execute(sql + " ORDER BY seq", args).fetchall()
         names = ("created_at", "comparison_id", "pair", "choice", "a_run_id", "b_run_id", "meta")
-        out = [{**dict(zip(names, r)), "meta": json.loads(r[-1])} for r in rows]
+        out = [{**dict(zip(names, r, strict=True)), "meta": json.loads(r[-1])} for r in rows]
         if latest:
             last = {(v["comparison_id"], v["pair"]): v for v in out}
             out = sorted(last.values(), key=lambda v: (v["created_at"], v["comparison_id"], v["pair"]))

@@ -13,7 +13,7 @@ import json.scanner
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 #: "unknown": the request was sent and the answer lost (read timeout, dropped mid-answer, a
@@ -23,7 +23,7 @@ STATUSES = ("ok", "error", "unknown")
 
 def utc_now_iso() -> str:
     """ISO-8601 UTC with microseconds and a fixed width, so text order is time order."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def new_run_id() -> str:
@@ -31,7 +31,7 @@ def new_run_id() -> str:
 
     48 random bits: even 10,000 ids in one second collide with odds below one in a million.
     """
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(6)
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(6)
 
 
 @dataclass(kw_only=True)

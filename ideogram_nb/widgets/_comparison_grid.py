@@ -335,7 +335,7 @@ class ComparePanel(W.VBox):
     def axes(self) -> dict[str, Any]:
         """The axes as `compare()` keywords, from the rows that have a field and values."""
         out: dict[str, Any] = {}
-        for field, values in zip(self.field_boxes, self.value_boxes):
+        for field, values in zip(self.field_boxes, self.value_boxes, strict=True):
             if field.value is None or not values.value.strip():
                 continue
             name, _, mode = field.value.partition("::")
@@ -370,7 +370,9 @@ class ComparePanel(W.VBox):
         return text
 
     def axes_given(self) -> bool:
-        return any(f.value is not None and v.value.strip() for f, v in zip(self.field_boxes, self.value_boxes))
+        return any(
+            f.value is not None and v.value.strip() for f, v in zip(self.field_boxes, self.value_boxes, strict=True)
+        )
 
     def run(self) -> ComparisonGrid:
         """Plan (with the budget), show a ComparisonGrid and start it."""

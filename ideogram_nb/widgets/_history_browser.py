@@ -215,7 +215,9 @@ class HistoryBrowser(W.VBox):
 
     def export(self, path: str | Path | None = None, title: str | None = None) -> Path:
         """Export the ticked runs (none ticked: every run matching the filters) as a notebook."""
-        written = self.query.export(path if path is not None else self.export_path.value or str(Path(self.query.history.path) / DEFAULT_EXPORT_NAME), title)
+        if path is None:
+            path = self.export_path.value or str(Path(self.query.history.path) / DEFAULT_EXPORT_NAME)
+        written = self.query.export(path, title)
         self.export_message.value = f"<span style='color:{_OK}'>wrote {escape(str(written))}</span>"
         return written
 

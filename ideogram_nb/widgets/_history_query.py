@@ -19,7 +19,7 @@ import ideogram_nb as ig
 #: "ok", "error", "unknown" (sent, answer lost: possibly billed).
 STATUSES = ig.History.STATUSES
 
-__all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints", "image_result", "result_from_record"]
+__all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints", "result_from_record"]
 
 PAGE_SIZE = 20
 
@@ -55,34 +55,10 @@ class Filters:
         return out
 
 
-def image_result(history: ig.History, d: dict[str, Any]) -> ig.ImageResult:
-    """A recorded output as the `ImageResult` the grids show (its file from the store)."""
-    sha = d.get("sha256")
-    return ig.ImageResult(
-        path=history.store.path(sha) if sha else None, sha256=sha, seed=d.get("seed"),
-        resolution=d.get("resolution"), prompt=d.get("prompt"),
-        is_image_safe=bool(d.get("is_image_safe", True)), style_type=d.get("style_type"),
-        upscaled_resolution=d.get("upscaled_resolution"),
-    )  # fmt: skip
-
-
 def result_from_record(history: ig.History, rec: ig.RunRecord) -> ig.Result:
     """A `Result` rebuilt from a row: what `ResultGrid` takes. Raises if the spec cannot be
     rebuilt (e.g. an input image is no longer in the store)."""
-    error: ig.APIError | None = None
-    if rec.status == "unknown":  # keep its class (and so its catchability) and its own words
-        cls = getattr(ig, rec.error_type or "", None)
-        cls = cls if isinstance(cls, type) and issubclass(cls, ig.OutcomeUnknownError) else ig.OutcomeUnknownError
-        error = cls.recorded(rec.error or "outcome unknown", status=rec.http_status, run_id=rec.run_id,
-                             estimated_usd=rec.cost_usd)  # fmt: skip
-    elif not rec.ok:
-        error = ig.APIError(rec.error or "failed", status=rec.http_status, run_id=rec.run_id)
-    return ig.Result(
-        run_id=rec.run_id, spec=ig.spec_from_dict(rec.spec), provider=rec.provider,
-        images=[image_result(history, d) for d in rec.images], descriptions=list(rec.descriptions),
-        cost_usd=rec.cost_usd, latency_s=rec.latency_s, error=error, attempts=rec.attempts,
-        label=rec.label, replayed_from=rec.replayed_from,
-    )  # fmt: skip
+    return ig.Result.from_record(rec, history.store)
 
 
 class HistoryQuery:

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import browser_support as bs
+import pytest
 
 # the probe notebooks are fixtures of these tests, not user notebooks: nbval must not run them
 collect_ignore_glob = ["notebooks/*"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import browser_support as bs
 import flows
+import pytest
 
 pytestmark = pytest.mark.browser
 

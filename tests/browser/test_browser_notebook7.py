@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 
-import nbformat
-import pytest
-
 import browser_support as bs
 import flows
+import nbformat
+import pytest
 
 pytestmark = pytest.mark.browser
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import browser_support as bs
 import flows
+import pytest
+
 import ideogram_nb as ig
 
 pytestmark = pytest.mark.browser

@@ -203,7 +203,7 @@ def test_run_many_resume_finishes_a_killed_batch_without_repeating_calls(tmp_pat
     results = client.run_many(specs, progress=False, resume=True)
     assert transport.posts == N_SPECS - len(done) - len(cut_off)  # nothing that may be billed
     assert len(history) == rows + transport.posts  # no duplicate rows for the calls that had finished
-    for spec, result in zip(specs, results):
+    for spec, result in zip(specs, results, strict=True):
         if request_hash(spec) in done:
             assert result.run_id == done[request_hash(spec)] and result.paths
         elif request_hash(spec) in cut_off:
