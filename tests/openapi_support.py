@@ -1,13 +1,13 @@
 """Ideogram's official OpenAPI schema as a test oracle: what the service says it accepts
 (requests) and what it answers (JSON responses).
 
-Why here and not in the package: the schema is reference data beside the repository
-(`shared/openapi/ideogram-v1-2026-06.json`), used only to check that the client sends and the
-simulator answers exactly what the direct provider documents. Tests that need it use
-`requires_schema` and skip, with the reason, when the file is absent.
+Why here and not in the package: the schema is reference data, kept verbatim in
+`tests/data/openapi/` (provenance in its README), used only to check that the client sends
+and the simulator answers exactly what the direct provider documents. Tests that need it use
+`requires_schema`, which skips with the reason only if the file were missing.
 
 OpenAPI 3.0 → JSON Schema (draft 4 semantics, which 3.0 is built on), as
-`shared/openapi/README.md` says: `example`/`discriminator`/`externalDocs` dropped,
+`tests/data/openapi/README.md` says: `example`/`discriminator`/`externalDocs` dropped,
 `nullable: true` made a `null` type, `#/components/schemas/...` references kept and resolved
 against a root document that carries `components`, `allOf` merged where field types are
 looked up. Multipart parts arrive as strings: `coerce_multipart` turns them into the values
@@ -40,7 +40,7 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "openapi" / "ideogram-v1-2026-06.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "openapi" / "ideogram-v1-2026-06.json"
 SKIP_REASON = f"Ideogram's OpenAPI schema is not in this workspace ({SCHEMA_PATH})"
 _ROOT_URI = "urn:ideogram-openapi-v1"
 _DROPPED = frozenset({"example", "examples", "discriminator", "externalDocs", "xml"})

@@ -3,9 +3,10 @@
 Why this shape: every call costs money, so every call (success or failure) is worth a row
 you can search, total, export and replay. Rows are written in one transaction *after* their
 images are durable in the store, so a crash leaves at most an orphan image, never a row
-pointing at a missing file. Each operation opens its own short-lived connection: that is
-safe across threads and processes alike (WAL plus a busy timeout serialise the writers),
-and there is nothing to leak or to close.
+pointing at a missing file. Each operation opens its own short-lived connection, which is
+safe across threads and processes alike (WAL plus a busy timeout serialise the writers);
+one more idle connection lives as long as the `History`, only so that closing the last
+connection does not checkpoint the WAL after every call (`close()` releases it).
 """
 
 from __future__ import annotations

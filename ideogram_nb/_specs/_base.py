@@ -61,7 +61,8 @@ class Spec(param.Parameterized):
 
     def __init__(self, **params: Any) -> None:
         name = params.pop("name", None)
-        super().__init__(**({} if name is None else {"name": name}))
+        # param leaves `Parameterized.__init__(**params)` unannotated.
+        super().__init__(**({} if name is None else {"name": name}))  # type: ignore[no-untyped-call]
         fields = self.field_names()
         problems: list[Problem] = []
         for key, value in params.items():
@@ -101,7 +102,7 @@ class Spec(param.Parameterized):
         return [n for n in cls.param if n != "name"]
 
     def _is_default(self, name: str) -> bool:
-        return getattr(self, name) == type(self).param[name].default
+        return bool(getattr(self, name) == type(self).param[name].default)
 
     def _set_fields(self) -> dict[str, Any]:
         return {n: getattr(self, n) for n in self.field_names() if not self._is_default(n)}
@@ -114,7 +115,7 @@ class Spec(param.Parameterized):
                 f"the {len(values)} values of {type(self).__name__}.param.{key}.objects, e.g. {', '.join(values[:4])}"
             )  # fmt: skip
             rule = f"must be one of {listed}" + (", or None for the service default" if None in p.objects else "")
-        elif isinstance(p, param.Integer):
+        elif isinstance(p, param.Integer) and p.bounds is not None:  # every `Int` field has bounds
             lo, hi = p.bounds
             rule = f"must be a whole number from {lo} to {hi}"
             rule += ", or None for the service default" if p.allow_None else ""

@@ -13,22 +13,32 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import param
 from param.parameterized import instance_descriptor
 
 from .. import _api
-from .._images import to_image_input
-from ._palette import normalize_color_palette
+from .._images import ImageInput, to_image_input
+from ._palette import ColorPalette, normalize_color_palette
 
 #: Fields at or above this precedence are folded into an "Advanced" section by forms.
 ADVANCED_PRECEDENCE = 10
 
+_V = TypeVar("_V")
+_Setter = TypeVar("_Setter", bound=Callable[[Any, Any, Any], None])
+
+
+def _instance_descriptor(f: _Setter) -> _Setter:
+    """param's `instance_descriptor`, typed: a `__set__` that hands the value to the instance's
+    own copy of the parameter when there is one, as `param.Parameter.__set__` does."""
+    wrapped: _Setter = instance_descriptor(f)  # type: ignore[no-untyped-call]  # unannotated in param
+    return wrapped
+
 
 # --- parameter types ------------------------------------------------------------------------
-class Int(param.Integer):
+class Int(param.Integer[int | None]):
     """A bounded whole number. Unlike `param.Integer` it refuses bools and callables."""
 
     __slots__: list[str] = []
@@ -40,14 +50,14 @@ class Int(param.Integer):
             raise ValueError(f"{self.name}: must be a whole number, not {type(value).__name__}")
         super()._validate_value(value, allow_None)
 
-    @instance_descriptor
+    @_instance_descriptor
     def __set__(self, obj: Any, val: Any) -> None:
         if isinstance(val, numbers.Integral) and not isinstance(val, bool):
             val = int(val)  # numpy ints become plain ints, so to_dict stays JSON-safe
         super().__set__(obj, val)
 
 
-class Choice(param.Selector):
+class Choice(param.Selector[str | None]):
     """One of a fixed list; `aliases` maps accepted spellings to the value that is stored."""
 
     __slots__ = ["aliases"]
@@ -57,24 +67,24 @@ class Choice(param.Selector):
         super().__init__(default=default, **params)
         self.aliases = dict(aliases or {})
 
-    @instance_descriptor
+    @_instance_descriptor
     def __set__(self, obj: Any, val: Any) -> None:
         if isinstance(val, str) and self.aliases:
             val = self.aliases.get(val, val)
         super().__set__(obj, val)
 
 
-class Text(param.String):
+class Text(param.String[str]):
     """Free text; None is stored as "" so text widgets always have a string to show."""
 
     __slots__: list[str] = []
 
-    @instance_descriptor
+    @_instance_descriptor
     def __set__(self, obj: Any, val: Any) -> None:
         super().__set__(obj, "" if val is None else val)
 
 
-class ConvertedParam(param.Parameter):
+class ConvertedParam(param.Parameter[_V | None]):
     """An optional field that normalises (and checks) a value when it is assigned.
 
     Why one base: images, image lists, style codes and colour palettes all store a canonical
@@ -89,15 +99,15 @@ class ConvertedParam(param.Parameter):
     def __init__(self, default: Any = None, **params: Any) -> None:
         super().__init__(default=default, allow_None=True, **params)
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: Any) -> Any:  # subclasses narrow the return type to their `_V`
         return value
 
-    @instance_descriptor
+    @_instance_descriptor
     def __set__(self, obj: Any, val: Any) -> None:
         super().__set__(obj, None if val is None else self.convert(val))
 
 
-class ImageParam(ConvertedParam):
+class ImageParam(ConvertedParam[ImageInput]):
     """One image input, stored as an `ImageInput`; converts (and checks) on assignment.
     `mask=True`: an edit mask (greyscale, thresholded to pure black and white)."""
 
@@ -108,11 +118,11 @@ class ImageParam(ConvertedParam):
         super().__init__(default=default, **params)
         self.mask = mask
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: Any) -> ImageInput:
         return to_image_input(value, field=self.name or "image", mask=self.mask)
 
 
-class ImageListParam(ConvertedParam):
+class ImageListParam(ConvertedParam[tuple[ImageInput, ...]]):
     """Several image inputs, stored as a tuple of `ImageInput` (an empty list means None).
     `grey=True` encodes PIL images as greyscale (character reference masks)."""
 
@@ -123,19 +133,19 @@ class ImageListParam(ConvertedParam):
         super().__init__(default=default, **params)
         self.grey = grey
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: Any) -> tuple[ImageInput, ...] | None:
         items = list(value) if isinstance(value, (list, tuple)) else [value]
         name = self.name or "images"
         converted = (to_image_input(v, field=f"{name}[{i}]", grey=self.grey) for i, v in enumerate(items))
         return tuple(converted) or None
 
 
-class StyleCodesParam(ConvertedParam):
+class StyleCodesParam(ConvertedParam[tuple[str, ...]]):
     """A list of 8-hex-digit style codes, stored as a tuple (a single code is accepted too)."""
 
     __slots__: list[str] = []
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: Any) -> tuple[str, ...] | None:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)):
             raise ValueError(f"{self.name}: must be a list of 8-hex-digit codes, not {type(value).__name__}")
@@ -145,12 +155,12 @@ class StyleCodesParam(ConvertedParam):
         return tuple(items) or None
 
 
-class ColorPaletteParam(ConvertedParam):
+class ColorPaletteParam(ConvertedParam[ColorPalette]):
     """A preset name, or 1–8 hex colours with optional weights (see `normalize_color_palette`)."""
 
     __slots__: list[str] = []
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: Any) -> ColorPalette | None:
         return normalize_color_palette(value, field=self.name or "color_palette")
 
 

@@ -2,7 +2,8 @@
 
 Every widget is a thin view over a pure-Python controller, so it builds and behaves the same
 headless (pytest), in JupyterLab, Notebook 7 and Voilà. Only this package imports
-ipywidgets/ipycanvas; it uses the core package's public API.
+ipywidgets/ipycanvas. It uses the core package's public API plus a short allow-list of private
+modules (`_config`, `_callbacks`, `_specs._fields`), checked by `tests/test_architecture.py`.
 """
 
 from __future__ import annotations
