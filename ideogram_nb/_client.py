@@ -57,7 +57,7 @@ from ._results import ImageResult, Result
 from ._retry import RetryPolicy, Verdict, classify_status, parse_retry_after
 from ._slots import ImageSlots
 from ._specs._base import Spec
-from ._specs._wire import WireRequest, build_request, request_hash
+from ._specs._wire import WireRequest, build_request, hash_spec_dict, request_hash
 
 #: Transport failures before the request left whole: the service cannot have acted.
 #: Connect errors/timeouts and pool timeouts happen before a byte is sent; a proxy error
@@ -287,28 +287,33 @@ class Client:
         images: list[ImageResult] = []
         descriptions: list[str] = []
         error: APIError | None = None
-        wire = build_request(spec)
+        # The spec as data, once: both rows, the request hash and every image's embedded
+        # record come from this one snapshot. `_run` validated the spec just now.
+        spec_dict = spec.to_dict()
+        key = hash_spec_dict(spec_dict)
+        price = spec.estimate_cost()
+        wire = build_request(spec, check=False)
         # Recorded before anything leaves: if the process dies mid-call (a killed kernel, a
         # closed laptop), the row says "outcome unknown", so resume never pays for it twice.
-        self.history.record(self._in_flight(spec, run_id, label, inputs))
+        self.history.record(self._in_flight(spec, run_id, label, inputs, spec_dict, key, price))
         try:
             body = self._send(wire, spec.image_count, state, resend_unknown)
             if type(spec).endpoint == "describe":
                 descriptions = [str(d.get("text", "")) for d in body.get("descriptions", [])]
             else:
-                images = self._download_all(spec, body)
+                images = self._download_all(spec_dict, body)
         except APIError as exc:
             error = exc
         latency = time.perf_counter() - start
         # Conservative: every attempt that may have been billed counts (budgets stay safe);
         # reports tell the "possibly billed" part apart by the status "unknown".
-        cost = spec.estimate_cost() * (int(state.billed) + state.unknown)
+        cost = price * (int(state.billed) + state.unknown)
         unknown = isinstance(error, OutcomeUnknownError)
         if isinstance(error, OutcomeUnknownError):
             error.settle(run_id, cost)
         record = RunRecord(
             run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
-            spec=spec.to_dict(), request_hash=request_hash(spec),
+            spec=spec_dict, request_hash=key,
             status="ok" if error is None else ("unknown" if unknown else "error"),
             error=None if error is None else self._scrub(str(error.message)),
             error_type=None if error is None else type(error).__name__,
@@ -327,14 +332,16 @@ class Client:
             attempts=state.attempts, label=label,
         )  # fmt: skip
 
-    def _in_flight(self, spec: Spec, run_id: str, label: str | None, inputs: list[dict[str, Any]]) -> RunRecord:
+    def _in_flight(
+        self, spec: Spec, run_id: str, label: str | None, inputs: list[dict[str, Any]], spec_dict: dict[str, Any],
+        key: str, price: float,
+    ) -> RunRecord:  # fmt: skip
         """The row of a call being sent; replaced by what happened once the call returns."""
         return RunRecord(
             run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
-            spec=spec.to_dict(), request_hash=request_hash(spec), status="unknown", error=IN_FLIGHT_MESSAGE,
+            spec=spec_dict, request_hash=key, status="unknown", error=IN_FLIGHT_MESSAGE,
             error_type=OutcomeUnknownError.__name__, http_status=None, attempts=1, latency_s=None,
-            cost_usd=spec.estimate_cost(), images=[], descriptions=[], inputs=inputs, label=label,
-            replayed_from=None,
+            cost_usd=price, images=[], descriptions=[], inputs=inputs, label=label, replayed_from=None,
         )  # fmt: skip
 
     def _scrub(self, text: str) -> str:
@@ -452,13 +459,13 @@ class Client:
             raise APIResponseError("the service answered with unexpected JSON", status=response.status_code)
         return body
 
-    def _download_all(self, spec: Spec, body: dict[str, Any]) -> list[ImageResult]:
+    def _download_all(self, spec_dict: dict[str, Any], body: dict[str, Any]) -> list[ImageResult]:
         items = body.get("data")
         if not isinstance(items, list):
             raise APIResponseError("the answer has no 'data' list of images", body=body)
-        return [self._download(spec, item) for item in items if isinstance(item, dict)]
+        return [self._download(spec_dict, item) for item in items if isinstance(item, dict)]
 
-    def _download(self, spec: Spec, item: dict[str, Any]) -> ImageResult:
+    def _download(self, spec_dict: dict[str, Any], item: dict[str, Any]) -> ImageResult:
         url = item.get("url")
         seed = item.get("seed")
         common: dict[str, Any] = dict(
@@ -486,9 +493,9 @@ class Client:
         except httpx.TransportError as exc:
             raise APIConnectionError(f"image download failed: {type(exc).__name__}") from None
         meta = {
-            "endpoint": type(spec).endpoint, "spec": spec.to_dict(), "seed": common["seed"],
+            "endpoint": spec_dict["endpoint"], "spec": spec_dict, "seed": common["seed"],
             "resolution": common["upscaled_resolution"] or common["resolution"],
             "prompt": common["prompt"], "provider": self._route.upstream,
         }  # fmt: skip
-        sha, path = self.history.store.put_output(bytes(data), meta)
+        sha, path = self.history.store.put_output(data, meta)
         return ImageResult(path=path, sha256=sha, is_image_safe=safe, **common)

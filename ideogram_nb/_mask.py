@@ -54,8 +54,8 @@ def _image_size(value: Any) -> tuple[int, int]:
     if isinstance(value, (str, Path)):
         with Image.open(value) as img:
             return img.size
-    img = open_image(value)
-    return img.width, img.height
+    opened = open_image(value)
+    return opened.width, opened.height
 
 
 def _bits_to_b64png(bits: np.ndarray) -> str:

@@ -45,7 +45,8 @@ class Progress:
             from IPython.display import display
 
             if self._handle is None:
-                self._handle = display({"text/plain": text}, raw=True, display_id=True)
+                # IPython leaves display() unannotated; with display_id=True it returns a DisplayHandle
+                self._handle = display({"text/plain": text}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
             else:
                 self._handle.update({"text/plain": text}, raw=True)
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from ._config import (
@@ -54,7 +55,7 @@ class Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> tuple:  # never pickle the key along with an object
+    def __reduce__(self) -> NoReturn:  # never pickle the key along with an object
         raise TypeError("an API key cannot be pickled")
 
 

@@ -136,7 +136,7 @@ def parse_range(text: str, kind: str = "int") -> list[int | float]:
     return [round(start + i * step, digits) for i in range(n)]
 
 
-def field_kind(p: param.Parameter) -> str:
+def field_kind(p: param.Parameter[Any]) -> str:
     """How axis text for this parameter is read: one of `KINDS`."""
     if isinstance(p, param.Boolean):
         return "bool"
@@ -157,7 +157,7 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-def _coerce(item: Any, kind: str, p: param.Parameter) -> Any:
+def _coerce(item: Any, kind: str, p: param.Parameter[Any]) -> Any:
     """One value in the field's own type; text is read the way a user would mean it."""
     if not isinstance(item, str):
         return item
@@ -181,7 +181,7 @@ def _coerce(item: Any, kind: str, p: param.Parameter) -> Any:
     return item
 
 
-def parse_values(raw: Any, kind: str, p: param.Parameter) -> list[Any]:
+def parse_values(raw: Any, kind: str, p: param.Parameter[Any]) -> list[Any]:
     """Axis values from a list (items may be range strings) or one CSV string (A1111).
 
     As in A1111, one string is always read as CSV: quote a value that holds a comma

@@ -105,14 +105,15 @@ def build_axes(base: Spec, axes: Mapping[str, Any] | Iterable[Axis], seeds: Any)
     """The axes of a grid, checked together (every bad value named at once); seeds made concrete."""
     built: list[Axis] = []
     problems: list[Problem] = []
-    items = list(axes.items()) if isinstance(axes, Mapping) else [(a.field, a) for a in axes]
+    items: list[tuple[str, Any]] = list(axes.items()) if isinstance(axes, Mapping) else [(a.field, a) for a in axes]
     if seeds is not None:
         if any(name == "seed" for name, _ in items):
             raise ValueError("give either seeds=... or a seed axis, not both")
         if isinstance(seeds, int):
             if seeds < 1:
                 raise ValueError(f"seeds={seeds!r}: give at least one seed")
-            first = [base.seed] if getattr(base, "seed", None) is not None else []  # keep the user's seed
+            user_seed = getattr(base, "seed", None)  # not every spec has a seed field
+            first = [user_seed] if user_seed is not None else []  # keep the user's seed
             seeds = (first + [draw_seed() for _ in range(seeds)])[:seeds]
         items.append(("seed", list(seeds)))
     for name, raw in items:

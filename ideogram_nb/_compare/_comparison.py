@@ -58,7 +58,8 @@ class Comparison:
         #: The one seed every cell shares (None when the seed is an axis or not a field).
         self.seed: int | None = None
         if has_seed and not seeded_axis:
-            self.seed = base_spec.seed if base_spec.seed is not None else draw_seed()
+            user_seed = getattr(base_spec, "seed", None)  # a field of this spec, not of every Spec
+            self.seed = user_seed if user_seed is not None else draw_seed()
         self.grid = CellGrid(self.axes, plan_cells(base_spec, self.axes, self.seed))
         self.cells: list[Cell] = self.grid.cells
         #: Pairs, diff and votes (`judging`); HTML and contact sheets (`rendering`).

@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
-from nbformat import v4
+from nbformat import v4  # its builders and `nbformat.writes` are unannotated: calls below ignore no-untyped-call
 from PIL import Image
 
 from .._config import EXPORT_THUMBNAIL_PX
-from .._specs._base import ImageListParam, ImageParam
+from .._specs._fields import ImageListParam, ImageParam
 from .._specs._registry import SPEC_CLASSES
 from ._files import write_atomic
 from ._metadata import META_KEY, read_metadata, toolkit_version
@@ -317,7 +317,8 @@ def _image_record(store: ImageStore, sha: str, rec: RunRecord, image: Mapping[st
             with Image.open(path) as im:
                 raw = im.info.get(META_KEY)  # PNG text before the pixels: no decode needed
             if isinstance(raw, str):
-                return json.loads(raw)
+                record: dict[str, Any] = json.loads(raw)  # written by `put_output`: always an object
+                return record
             return read_metadata(path)
         except (OSError, ValueError):
             pass
@@ -338,7 +339,7 @@ def thumbnail_with_record(
 
 
 def _stream(text: str) -> Any:
-    return v4.new_output("stream", name="stdout", text=text)
+    return v4.new_output("stream", name="stdout", text=text)  # type: ignore[no-untyped-call]  # nbformat
 
 
 def run_outputs(store: ImageStore, rec: RunRecord, px: int = EXPORT_THUMBNAIL_PX) -> list[Any]:
@@ -357,7 +358,7 @@ def run_outputs(store: ImageStore, rec: RunRecord, px: int = EXPORT_THUMBNAIL_PX
             outputs.append(_stream(f"image sha256:{sha} is missing from the image store\n"))
         else:
             data = base64.b64encode(thumbnail_with_record(store, sha, rec, image, px)).decode("ascii")
-            outputs.append(v4.new_output(
+            outputs.append(v4.new_output(  # type: ignore[no-untyped-call]  # nbformat
                 "display_data", data={"image/jpeg": data, "text/plain": "<IPython.core.display.Image object>"},
             ))  # fmt: skip
     return outputs
@@ -381,21 +382,21 @@ def build_notebook(
     """The notebook for `records`, validated; nothing is written."""
     literal = history_ref(history.path, notebook_dir)
     title = title or f"ideogram_nb runs from {history.path.resolve().name}"
-    nb = v4.new_notebook()
+    nb: nbformat.NotebookNode = v4.new_notebook()  # type: ignore[no-untyped-call]  # nbformat
     nb.metadata.update({
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
         "language_info": {"name": "python"},
         "ideogram_nb": {"version": toolkit_version(), "history": json.loads(literal), "runs": len(records)},
     })  # fmt: skip
     cells = [
-        v4.new_markdown_cell(title_markdown(title, records, literal), id="title"),
-        v4.new_code_cell(setup_source(literal), id="setup"),
+        v4.new_markdown_cell(title_markdown(title, records, literal), id="title"),  # type: ignore[no-untyped-call]
+        v4.new_code_cell(setup_source(literal), id="setup"),  # type: ignore[no-untyped-call]  # nbformat
     ]
     for number, rec in enumerate(records, start=1):
         meta = {"ideogram_nb": {"run_id": rec.run_id, "request_hash": rec.request_hash, "status": rec.status}}
         markdown = run_markdown(rec, number, _newer_twin(history, rec))
-        cells.append(v4.new_markdown_cell(markdown, id=f"{rec.run_id}-md"[:64]))
-        code = v4.new_code_cell(run_source(rec), id=f"{rec.run_id}-code"[:64], metadata=meta)
+        cells.append(v4.new_markdown_cell(markdown, id=f"{rec.run_id}-md"[:64]))  # type: ignore[no-untyped-call]
+        code = v4.new_code_cell(run_source(rec), id=f"{rec.run_id}-code"[:64], metadata=meta)  # type: ignore[no-untyped-call]
         code.outputs = run_outputs(history.store, rec)
         cells.append(code)
     nb.cells = cells
@@ -410,7 +411,7 @@ def export_notebook(history: History, path: str | Path, runs: RunsArg = None, ti
         target = target.with_name(target.name + ".ipynb")
     records = select_runs(history, runs)
     nb = build_notebook(history, records, notebook_dir=target.absolute().parent, title=title)
-    write_atomic(target, nbformat.writes(nb, version=4).encode("utf-8"))
+    write_atomic(target, nbformat.writes(nb, version=4).encode("utf-8"))  # type: ignore[no-untyped-call]  # nbformat
     return target
 
 

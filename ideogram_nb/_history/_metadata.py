@@ -124,7 +124,7 @@ def _quote(value: object) -> str:
     return text
 
 
-def embed_metadata(png_bytes: bytes, meta: dict[str, Any]) -> bytes:
+def embed_metadata(png_bytes: bytes | bytearray | memoryview, meta: dict[str, Any]) -> bytes:
     """Add the `ideogram_nb` JSON and `parameters` chunks to a PNG, without re-encoding it.
 
     Why splice chunks instead of re-saving with Pillow: every downloaded image passes through
@@ -132,41 +132,59 @@ def embed_metadata(png_bytes: bytes, meta: dict[str, Any]) -> bytes:
     work). Splicing is lossless by construction and deterministic: earlier chunks of ours are
     replaced, so embedding into an already-embedded image gives the same bytes again.
     """
-    if not png_bytes.startswith(_PNG_MAGIC):
+    return b"".join(embed_metadata_parts(png_bytes, meta))
+
+
+def embed_metadata_parts(png_bytes: bytes | bytearray | memoryview, meta: dict[str, Any]) -> list[bytes | memoryview]:
+    """`embed_metadata` as pieces to write one after another (their join is its result):
+    views of the image's own runs of chunks around the new text chunks, so a caller that
+    hashes and writes the pieces never makes a second copy of the image in memory."""
+    view = memoryview(png_bytes).cast("B")
+    if bytes(view[: len(_PNG_MAGIC)]) != _PNG_MAGIC:
         raise ValueError("embed_metadata expects PNG bytes; use save_with_metadata for JPEG/WebP")
     record = _with_version(meta)
-    chunks = list(_png_chunks(png_bytes))
+    chunks = list(_png_chunks(view))
     if not chunks or chunks[0][0] != b"IHDR":
         raise ValueError("not a valid PNG: the first chunk is not IHDR")
-    ihdr = png_bytes[chunks[0][1] + 8 : chunks[0][1] + 16]
+    ihdr = bytes(view[chunks[0][1] + 8 : chunks[0][1] + 16])
     size = (int.from_bytes(ihdr[0:4], "big"), int.from_bytes(ihdr[4:8], "big"))
     ours = {META_KEY.encode("latin-1"), PARAMETERS_KEY.encode("latin-1")}
-    # Existing chunks are copied byte for byte (no CRC work on the image data), as views:
-    # the image data is copied once, by the final join.
-    view = memoryview(png_bytes)
-    kept = [
-        (kind, view[start:end])
-        for kind, start, end in chunks
-        if not (kind in _TEXT_CHUNKS and _chunk_key(png_bytes[start + 8 : end - 4]) in ours)
-    ]
-    text = [
-        _chunk_bytes(*_itxt(META_KEY, _record_json(record))),
-        _chunk_bytes(*_itxt(PARAMETERS_KEY, parameters_text(record, size))),
-    ]
-    first_data = next((i for i, (kind, _) in enumerate(kept) if kind == b"IDAT"), len(kept) - 1)
-    raw = [r for _, r in kept]
-    return _PNG_MAGIC + b"".join(raw[:first_data] + text + raw[first_data:])
+    # Existing chunks are kept byte for byte (no CRC work on the image data), as runs of
+    # consecutive chunks; ours go before the first IDAT (or IEND), replacing earlier ones.
+    runs: list[list[int]] = [[0, len(_PNG_MAGIC)]]
+    insert_at = -1
+    for kind, start, end in chunks:
+        if kind in _TEXT_CHUNKS and _chunk_key(bytes(view[start + 8 : min(end - 4, start + 88)])) in ours:
+            continue
+        if insert_at < 0 and kind in (b"IDAT", b"IEND"):
+            insert_at = start
+        if runs[-1][1] == start:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    text = _chunk_bytes(*_itxt(META_KEY, _record_json(record))) + _chunk_bytes(
+        *_itxt(PARAMETERS_KEY, parameters_text(record, size))
+    )
+    parts: list[bytes | memoryview] = []
+    for a, b in runs:
+        if a <= insert_at < b:
+            if a < insert_at:
+                parts.append(view[a:insert_at])
+            parts += [text, view[insert_at:b]]
+        else:
+            parts.append(view[a:b])
+    return parts
 
 
 _TEXT_CHUNKS = (b"tEXt", b"iTXt", b"zTXt")
 
 
-def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+def _png_chunks(data: bytes | memoryview) -> Iterator[tuple[bytes, int, int]]:
     """(kind, start, end) of each chunk, `end` past its CRC."""
     pos = len(_PNG_MAGIC)
     while pos + 8 <= len(data):
         length = int.from_bytes(data[pos : pos + 4], "big")
-        kind = data[pos + 4 : pos + 8]
+        kind = bytes(data[pos + 4 : pos + 8])
         end = pos + 12 + length
         if end > len(data):
             raise ValueError("truncated PNG: a chunk runs past the end of the file")

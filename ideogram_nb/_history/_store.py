@@ -25,8 +25,8 @@ from .._config import (
     home_dir,
 )
 from .._thumbnails import make_thumbnail
-from ._files import write_atomic
-from ._metadata import embed_metadata
+from ._files import Buffer, make_folders, sync_new_folders, write_atomic
+from ._metadata import embed_metadata_parts
 from ._premade import PREMADE
 
 #: Known extensions, in lookup order.
@@ -38,13 +38,14 @@ _SUFFIX_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
 _THUMB_QUALITY = {THUMBNAIL_PX: THUMBNAIL_JPEG_QUALITY, EXPORT_THUMBNAIL_PX: EXPORT_THUMBNAIL_JPEG_QUALITY}
 
 
-def image_format(data: bytes) -> str | None:
+def image_format(data: Buffer) -> str | None:
     """The extension for these bytes from their magic number: png, jpg, webp, or None."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    head = bytes(data[:12])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
-    if data.startswith(b"\xff\xd8\xff"):
+    if head.startswith(b"\xff\xd8\xff"):
         return "jpg"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
     return None
 
@@ -64,13 +65,16 @@ class ImageStore:
     """Images at `root/<sha[:2]>/<sha>.<ext>`, thumbnails under `root/thumbs/`.
 
     `fsync=True` (the default) makes an image durable before `put` returns, so a history
-    row committed after it can never point at a file lost in a power cut.
+    row committed after it can never point at a file lost in a power cut: the file, its
+    name, and the entries of any folders made for it (a new store, a new shard).
     """
 
     def __init__(self, root: str | Path, *, fsync: bool = True) -> None:
         self.root = Path(root)
         self.fsync = fsync
-        self.root.mkdir(parents=True, exist_ok=True)
+        made = make_folders(self.root)
+        if fsync:
+            sync_new_folders(made)
 
     def __repr__(self) -> str:
         return f"ImageStore({str(self.root)!r})"
@@ -82,25 +86,34 @@ class ImageStore:
         ext = image_format(data) or _clean_suffix(suffix)
         if ext is None:
             raise ValueError("not a PNG, JPEG or WebP image, and no suffix= given to name its format")
-        sha = hashlib.sha256(data).hexdigest()
+        return self._put_pieces([data], ext)
+
+    def _put_pieces(self, pieces: list[Buffer], ext: str) -> tuple[str, Path]:
+        """Store the join of `pieces` without making it: hashed and written piece by piece."""
+        digest = hashlib.sha256()
+        for piece in pieces:
+            digest.update(piece)
+        sha = digest.hexdigest()
+        size = sum(memoryview(piece).nbytes for piece in pieces)
         target = self.root / sha[:2] / f"{sha}.{ext}"
         try:
-            if target.stat().st_size == len(data):
+            if target.stat().st_size == size:
                 return sha, target  # already stored: same name, same size, same bytes
         except FileNotFoundError:
             pass
-        write_atomic(target, data, fsync=self.fsync)
+        write_atomic(target, pieces, fsync=self.fsync)
         return sha, target
 
-    def put_output(self, data: bytes, meta: dict[str, Any]) -> tuple[str, Path]:
+    def put_output(self, data: Buffer, meta: dict[str, Any]) -> tuple[str, Path]:
         """Store a result image; a PNG gets its reproducible record embedded first.
 
         The sha256 is of the stored bytes (record included), so it names the file on disk.
+        The image is not copied on the way: the record is spliced in as the file is written.
         """
-        data = bytes(data)
         if image_format(data) == "png":
-            data = embed_metadata(data, meta)
-        sha, path = self.put(data)
+            sha, path = self._put_pieces(embed_metadata_parts(data, meta), "png")
+        else:
+            sha, path = self.put(bytes(data))
         if not self._thumb_path(sha, *PREMADE.sizes[0]).is_file():
             PREMADE.submit((str(self.root), sha), path)  # grids and exports find them made
         return sha, path

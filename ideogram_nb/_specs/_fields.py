@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import param
 from param.parameterized import instance_descriptor
@@ -26,8 +26,19 @@ from ._palette import ColorPalette, normalize_color_palette
 #: Fields at or above this precedence are folded into an "Advanced" section by forms.
 ADVANCED_PRECEDENCE = 10
 
-_V = TypeVar("_V")
 _Setter = TypeVar("_Setter", bound=Callable[[Any, Any, Any], None])
+
+if TYPE_CHECKING:
+    # param >= 2.4 types each parameter by the value it holds; older param (this package needs
+    # >= 2.1) cannot subscript its classes at run time, so only the checker sees the value types.
+    _IntegerBase = param.Integer[int | None]
+    _SelectorBase = param.Selector[str | None]
+    _StringBase = param.String[str]
+    _ParameterBase = param.Parameter[Any]
+else:
+    _IntegerBase, _SelectorBase, _StringBase, _ParameterBase = (
+        param.Integer, param.Selector, param.String, param.Parameter,
+    )  # fmt: skip
 
 
 def _instance_descriptor(f: _Setter) -> _Setter:
@@ -38,7 +49,7 @@ def _instance_descriptor(f: _Setter) -> _Setter:
 
 
 # --- parameter types ------------------------------------------------------------------------
-class Int(param.Integer[int | None]):
+class Int(_IntegerBase):
     """A bounded whole number. Unlike `param.Integer` it refuses bools and callables."""
 
     __slots__: list[str] = []
@@ -57,7 +68,7 @@ class Int(param.Integer[int | None]):
         super().__set__(obj, val)
 
 
-class Choice(param.Selector[str | None]):
+class Choice(_SelectorBase):
     """One of a fixed list; `aliases` maps accepted spellings to the value that is stored."""
 
     __slots__ = ["aliases"]
@@ -74,7 +85,7 @@ class Choice(param.Selector[str | None]):
         super().__set__(obj, val)
 
 
-class Text(param.String[str]):
+class Text(_StringBase):
     """Free text; None is stored as "" so text widgets always have a string to show."""
 
     __slots__: list[str] = []
@@ -84,7 +95,7 @@ class Text(param.String[str]):
         super().__set__(obj, "" if val is None else val)
 
 
-class ConvertedParam(param.Parameter[_V | None]):
+class ConvertedParam(_ParameterBase):
     """An optional field that normalises (and checks) a value when it is assigned.
 
     Why one base: images, image lists, style codes and colour palettes all store a canonical
@@ -99,7 +110,7 @@ class ConvertedParam(param.Parameter[_V | None]):
     def __init__(self, default: Any = None, **params: Any) -> None:
         super().__init__(default=default, allow_None=True, **params)
 
-    def convert(self, value: Any) -> Any:  # subclasses narrow the return type to their `_V`
+    def convert(self, value: Any) -> Any:  # subclasses narrow the return type
         return value
 
     @_instance_descriptor
@@ -107,7 +118,7 @@ class ConvertedParam(param.Parameter[_V | None]):
         super().__set__(obj, None if val is None else self.convert(val))
 
 
-class ImageParam(ConvertedParam[ImageInput]):
+class ImageParam(ConvertedParam):
     """One image input, stored as an `ImageInput`; converts (and checks) on assignment.
     `mask=True`: an edit mask (greyscale, thresholded to pure black and white)."""
 
@@ -122,7 +133,7 @@ class ImageParam(ConvertedParam[ImageInput]):
         return to_image_input(value, field=self.name or "image", mask=self.mask)
 
 
-class ImageListParam(ConvertedParam[tuple[ImageInput, ...]]):
+class ImageListParam(ConvertedParam):
     """Several image inputs, stored as a tuple of `ImageInput` (an empty list means None).
     `grey=True` encodes PIL images as greyscale (character reference masks)."""
 
@@ -140,7 +151,7 @@ class ImageListParam(ConvertedParam[tuple[ImageInput, ...]]):
         return tuple(converted) or None
 
 
-class StyleCodesParam(ConvertedParam[tuple[str, ...]]):
+class StyleCodesParam(ConvertedParam):
     """A list of 8-hex-digit style codes, stored as a tuple (a single code is accepted too)."""
 
     __slots__: list[str] = []
@@ -155,7 +166,7 @@ class StyleCodesParam(ConvertedParam[tuple[str, ...]]):
         return tuple(items) or None
 
 
-class ColorPaletteParam(ConvertedParam[ColorPalette]):
+class ColorPaletteParam(ConvertedParam):
     """A preset name, or 1–8 hex colours with optional weights (see `normalize_color_palette`)."""
 
     __slots__: list[str] = []

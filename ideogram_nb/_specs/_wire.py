@@ -130,5 +130,10 @@ def request_hash(spec: Spec) -> str:
     The replay key: equal specs hash equal however they were built (field order, aliases,
     a path or the same bytes as an image).
     """
-    canonical = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hash_spec_dict(spec.to_dict())
+
+
+def hash_spec_dict(spec_dict: dict[str, Any]) -> str:
+    """`request_hash` of a spec whose `to_dict()` is `spec_dict` (the client makes it once a call)."""
+    canonical = json.dumps(spec_dict, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

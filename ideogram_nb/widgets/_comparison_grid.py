@@ -63,7 +63,7 @@ class CellView(W.VBox):
     """One cell: thumbnails (or its state), a caption, open and retry buttons."""
 
     def __init__(self, cell: Cell, px: int, store: Any, on_open: Callable[[Cell], None],
-                 on_retry: Callable[[Cell], None]) -> None:  # fmt: skip
+                 on_retry: Callable[[Cell], object]) -> None:  # fmt: skip
         super().__init__(layout=W.Layout(width=f"{px + 8}px", padding="2px", margin="2px"))
         self.cell, self._px, self._store = cell, px, store
         self.images = W.Box(layout=W.Layout(flex_flow="row wrap", width=f"{px}px", min_height="24px"))

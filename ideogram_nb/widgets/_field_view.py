@@ -41,7 +41,7 @@ class FieldContext:
 
     spec: param.Parameterized
     name: str
-    pobj: param.Parameter
+    pobj: param.Parameter[Any]
     shelf: ResultShelf | None = None
 
     @property
@@ -71,7 +71,7 @@ class FieldView:
         *,
         to_param: Callable[[Any], Any] = _identity,
         from_param: Callable[[Any], Any] = _identity,
-        follow: Callable[[param.Parameter, Any], None] | None = None,
+        follow: Callable[[param.Parameter[Any], Any], None] | None = None,
     ) -> None:
         self.name = name
         self.control = control
@@ -91,7 +91,7 @@ class FieldView:
         """Put a spec value on the control (the caller guards against echo)."""
         self.control.value = self._from_param(value)
 
-    def follow(self, pobj: param.Parameter, value: Any) -> None:
+    def follow(self, pobj: param.Parameter[Any], value: Any) -> None:
         """The parameter's allowed values changed (e.g. a model narrowed the styles)."""
         if self._follow is not None:
             self._follow(pobj, value)

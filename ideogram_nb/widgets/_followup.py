@@ -43,6 +43,8 @@ def prefilled(
 class FollowUp(W.VBox):
     """A slot under a widget that shows one prefilled form at a time, with a title."""
 
+    children: tuple[W.Widget, ...]  # the trait VBox declares (ipywidgets has no types)
+
     def __init__(self, make_form: FormFactory | None = None) -> None:
         super().__init__()
         self._make_form = make_form

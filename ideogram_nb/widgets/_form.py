@@ -18,10 +18,11 @@ import param
 
 import ideogram_nb as ig
 
+from ._field_view import FieldView
 from ._followup import FollowUp
 from ._form_state import FormController, ResultCallback
 from ._image_fields import ResultShelf
-from ._mapper import Factory, FieldView, form_fields, make_field
+from ._mapper import Factory, form_fields, make_field
 from ._result_grid import ResultGrid
 
 ActionHandler = Callable[[str, Any], Any]

@@ -31,6 +31,8 @@ from ._thumbs import placeholder
 ROW_THUMB_PX = EXPORT_THUMBNAIL_PX
 ROW_THUMBS = 4
 THUMB_WIDTH = "72px"
+#: The thumbnail column of a row: room for ROW_THUMBS at THUMB_WIDTH (plus their gaps).
+ROW_THUMBS_WIDTH = "300px"
 PROMPT_CHARS = 160
 #: Exports go inside the history folder by default: beside its images, out of the notebooks.
 DEFAULT_EXPORT_NAME = "exports/runs.ipynb"
@@ -266,12 +268,18 @@ class HistoryBrowser(W.VBox):
         open_ = W.Button(description="Open", icon="th", tooltip="Show this run's images with their actions",
                          layout=W.Layout(width="100px"), disabled=not openable)  # fmt: skip
         open_.on_click(lambda _b, r=rec.run_id: self._guard(self.open_images, r))
-        thumbs = W.HBox([W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH))
-                         for v in self._thumbs(rec)])  # fmt: skip
+        thumbs = W.HBox(
+            [W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH)) for v in self._thumbs(rec)],
+            # one width for every row, whatever its number of thumbnails: the texts line up
+            layout=W.Layout(width=ROW_THUMBS_WIDTH, flex="0 0 auto", overflow="hidden"),
+        )
+        # the text may shrink and wrap (min_width 0); the buttons never leave the row
+        text = W.HTML(row_html(rec), layout=W.Layout(flex="1 1 0%", min_width="0"))
+        buttons = W.VBox([rerun, open_], layout=W.Layout(flex="0 0 auto"))
         box = W.HBox(
-            [checkbox, thumbs, W.HTML(row_html(rec), layout=W.Layout(flex="1 1 auto")), W.VBox([rerun, open_])],
+            [checkbox, thumbs, text, buttons],
             layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0", align_items="center"),
-        )  # fmt: skip
+        )
         return {"box": box, "checkbox": checkbox, "rerun": rerun, "open": open_, "thumbs": thumbs}
 
     def _thumbs(self, rec: ig.RunRecord) -> list[bytes]:

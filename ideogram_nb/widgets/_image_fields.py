@@ -62,7 +62,7 @@ class ResultShelf:
             return
         ref: weakref.ReferenceType[Any]
         try:
-            ref = weakref.WeakMethod(callback)  # type: ignore[arg-type]
+            ref = weakref.WeakMethod(callback)
         except TypeError:
             ref = weakref.ref(callback)
         self._listeners.append(ref)

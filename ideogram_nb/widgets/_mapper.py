@@ -78,7 +78,7 @@ def string_field(ctx: FieldContext) -> FieldView:
 
 
 # --- numbers ----------------------------------------------------------------------------------
-def _finite_bounds(pobj: param.Parameter) -> tuple[float, float] | None:
+def _finite_bounds(pobj: param.Parameter[Any]) -> tuple[float, float] | None:
     bounds = getattr(pobj, "bounds", None)
     if not bounds or bounds[0] is None or bounds[1] is None:
         return None
@@ -127,7 +127,7 @@ def number_field(ctx: FieldContext) -> FieldView:
             control = OptionalSlider(slider, value, **common)
             control.doc = ctx.doc
 
-        def follow(new_pobj: param.Parameter, _current: Any) -> None:
+        def follow(new_pobj: param.Parameter[Any], _current: Any) -> None:
             """New bounds: the slider's range follows (the spec re-validates its value)."""
             new_bounds = _finite_bounds(new_pobj)
             if new_bounds is None:
@@ -154,7 +154,7 @@ def number_field(ctx: FieldContext) -> FieldView:
 
 
 # --- choices ----------------------------------------------------------------------------------
-def choice_options(pobj: param.Parameter, current: Any = None) -> list[tuple[str, Any]]:
+def choice_options(pobj: param.Parameter[Any], current: Any = None) -> list[tuple[str, Any]]:
     """(label, value) pairs; None becomes "service default"; a current value the parameter no
     longer allows stays listed (marked), so the control never silently changes the spec."""
     objects = list(pobj.objects)
@@ -188,7 +188,7 @@ def selector_field(ctx: FieldContext) -> FieldView:
     else:
         control = W.Dropdown(options=options, value=value, **_common(ctx))
 
-    def follow(new_pobj: param.Parameter, current: Any) -> None:
+    def follow(new_pobj: param.Parameter[Any], current: Any) -> None:
         new_options = choice_options(new_pobj, current)
         if list(control.options) == new_options:
             return
@@ -331,7 +331,7 @@ def mask_field(ctx: FieldContext) -> FieldView:
 
 
 # --- the table ----------------------------------------------------------------------------------
-WIDGET_FACTORIES: dict[type[param.Parameter], Factory] = {
+WIDGET_FACTORIES: dict[type[param.Parameter[Any]], Factory] = {
     param.Parameter: generic_field,
     param.String: string_field,
     param.Number: number_field,
@@ -365,7 +365,7 @@ def _register_image_params() -> None:
 _register_image_params()
 
 
-def factory_for(name: str, pobj: param.Parameter, overrides: dict[str, Factory] | None = None) -> Factory:
+def factory_for(name: str, pobj: param.Parameter[Any], overrides: dict[str, Factory] | None = None) -> Factory:
     """Overrides by name first, then the most specific type along the parameter's MRO."""
     for table in (overrides or {}, FIELD_OVERRIDES):
         if name in table:

@@ -115,8 +115,8 @@ class MaskPainter(widgets.VBox):
         self.canvas.on_mouse_move(self._on_mouse_move)
         self.canvas.on_mouse_up(self._on_mouse_up)
         self.canvas.on_mouse_out(self._on_mouse_up)
-        self.canvas.on_touch_start(lambda touches: touches and self._on_mouse_down(*touches[0]))
-        self.canvas.on_touch_move(lambda touches: touches and self._on_mouse_move(*touches[0]))
+        self.canvas.on_touch_start(self._on_touch_start)
+        self.canvas.on_touch_move(self._on_touch_move)
         self.canvas.on_touch_end(lambda touches: self._on_mouse_up(*(touches[0] if touches else (None, None))))
         redraw_when_client_ready(self.canvas, self._redraw_all)
 
@@ -232,6 +232,14 @@ class MaskPainter(widgets.VBox):
         self._drag_radius = self.brush_radius
         if self._drag_tool != "rect":
             self._draw_live(point, point)
+
+    def _on_touch_start(self, touches: list[tuple[float, float]]) -> None:
+        if touches:
+            self._on_mouse_down(*touches[0])
+
+    def _on_touch_move(self, touches: list[tuple[float, float]]) -> None:
+        if touches:
+            self._on_mouse_move(*touches[0])
 
     def _on_mouse_move(self, x: float, y: float) -> None:
         drag = self._drag
