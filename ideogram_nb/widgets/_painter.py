@@ -25,6 +25,7 @@ from PIL import Image
 import ideogram_nb as ig
 from ideogram_nb import Mask
 
+from .._callbacks import Callbacks
 from ._canvas_sync import batched, redraw_when_client_ready
 
 #: The overlay: a fixed colour that stands out on photos, translucent so the image shows.
@@ -76,7 +77,7 @@ class MaskPainter(widgets.VBox):
         if max_display < 1:
             raise ValueError(f"max_display must be >= 1, got {max_display}")
         self._max_display = int(max_display)
-        self._callbacks: list[ChangeCallback] = []
+        self._callbacks = Callbacks()
         self._drag: list[Point] | None = None
         self._drag_tool = "brush"
         self._drag_radius = 1.0
@@ -154,10 +155,7 @@ class MaskPainter(widgets.VBox):
 
     def on_change(self, callback: ChangeCallback, remove: bool = False) -> None:
         """Call `callback(mask)` after every change: a stroke or rect, undo, redo, clear, invert."""
-        if remove:
-            self._callbacks = [cb for cb in self._callbacks if cb is not callback]
-        elif callback not in self._callbacks:
-            self._callbacks.append(callback)
+        self._callbacks.register(callback, remove=remove)
 
     def stroke(self, points: Sequence[Sequence[float]], radius: float, erase: bool = False) -> None:
         """Paint (or erase) a polyline in source pixels, as one undoable op."""
@@ -346,8 +344,7 @@ class MaskPainter(widgets.VBox):
         self._update_status()
         if self.preview_toggle.value:
             self.preview.value = self._mask.to_png()
-        for callback in list(self._callbacks):
-            callback(self._mask)
+        self._callbacks(self._mask)
 
     def _update_status(self) -> None:
         coverage = self._mask.coverage
