@@ -98,6 +98,13 @@ THUMBNAIL_PX = 256
 THUMBNAIL_JPEG_QUALITY = 80
 EXPORT_THUMBNAIL_PX = 192
 EXPORT_THUMBNAIL_JPEG_QUALITY = 70
+#: Inline thumbnails in a comparison's HTML view, and their JPEG quality.
+HTML_THUMBNAIL_PX = 160
+HTML_THUMBNAIL_JPEG_QUALITY = 75
+#: Previews of image inputs in forms (uploads, results picked as inputs).
+INPUT_PREVIEW_PX = 160
+#: Cells of a comparison grid widget.
+COMPARE_CELL_PX = 192
 #: Made in the background as soon as an output is stored: (px, JPEG quality) per size.
 PREMADE_THUMBNAILS = ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
 #: Stored outputs waiting for those (their paths); past this many, later ones are made on first use.

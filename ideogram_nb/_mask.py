@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ._config import MASK_THRESHOLD
 from ._errors import ImageInputError
 from ._images import mask_coverage_rule, open_image
 from ._mask_raster import Stroke, paint_strokes
@@ -37,8 +38,6 @@ from ._mask_raster import Stroke, paint_strokes
 EDIT_PIXEL = 0
 KEEP_PIXEL = 255 - EDIT_PIXEL
 
-#: Grey (or alpha) values are split here when reading a mask image.
-_THRESHOLD = 128
 #: Undo replays ops from the nearest snapshot; one (bit-packed) snapshot every N ops.
 _SNAPSHOT_EVERY = 16
 
@@ -212,10 +211,10 @@ class Mask:
             img = img.convert("RGBA")
         alpha = np.asarray(img.getchannel("A")) if "A" in img.getbands() else None
         if alpha is not None and int(alpha.min()) < 255:
-            bits = alpha < _THRESHOLD
+            bits = alpha < MASK_THRESHOLD
         else:
             grey = np.asarray(img.convert("L"))
-            bits = grey < _THRESHOLD if EDIT_PIXEL < _THRESHOLD else grey >= _THRESHOLD
+            bits = grey < MASK_THRESHOLD if EDIT_PIXEL < MASK_THRESHOLD else grey >= MASK_THRESHOLD
         mask = cls(img.width, img.height)
         mask._push({"op": "bitmap", "png": _bits_to_b64png(bits)})
         mask._floor = 1

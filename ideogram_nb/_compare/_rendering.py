@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._config import HTML_THUMBNAIL_JPEG_QUALITY, HTML_THUMBNAIL_PX
 from .._thumbnails import make_thumbnail
 from ._cells import Cell, CellGrid
 from ._contact_sheet import (
@@ -36,14 +37,12 @@ if TYPE_CHECKING:
 #: PNG text chunk of a contact sheet holding the axis set-up (base spec, axes, seeds).
 COMPARE_CHUNK = "compare"
 
-HTML_THUMB_PX = 160
-HTML_THUMB_QUALITY = 75
 
 
-def thumbnail_data_uri(path: Any, px: int = HTML_THUMB_PX) -> str | None:
+def thumbnail_data_uri(path: Any, px: int = HTML_THUMBNAIL_PX) -> str | None:
     """A small inline JPEG (transparency on white): the HTML view never embeds full PNGs."""
     try:
-        data = make_thumbnail(path, px, HTML_THUMB_QUALITY)
+        data = make_thumbnail(path, px, HTML_THUMBNAIL_JPEG_QUALITY)
     except (OSError, ValueError):
         return None
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
@@ -70,7 +69,7 @@ class Rendering:
         imgs = []
         for im in cell.images:
             uri = thumbnail_data_uri(im.path) if im.path else None
-            imgs.append(f"<img src='{uri}' style='max-width:{HTML_THUMB_PX}px'/>" if uri else "<i>withheld</i>")
+            imgs.append(f"<img src='{uri}' style='max-width:{HTML_THUMBNAIL_PX}px'/>" if uri else "<i>withheld</i>")
         seeds = ", ".join(str(s) for s in cell.seeds)
         return f"<td title='{tip}'>{''.join(imgs)}<br/><small>seed {escape(seeds)}</small></td>"
 

@@ -19,6 +19,7 @@ import ideogram_nb as ig
 from ideogram_nb import Comparison, PromptSR, compare
 
 from .._callbacks import Callbacks
+from .._config import COMPARE_CELL_PX
 from ._followup import FollowUp
 from ._form import SpecForm
 from ._thumbs import placeholder, result_thumbnail
@@ -26,7 +27,7 @@ from ._thumbs import placeholder, result_thumbnail
 Cell = Any  # a `Comparison` cell: index, legend, state, spec, result, images, seeds, error
 
 GRID_CLASS = "ideogram-nb-compare"
-THUMB_PX = 192
+THUMB_PX = COMPARE_CELL_PX
 #: Sticky headers: the grid scrolls inside its own box; headers stay on its edges.
 _STYLE = f"""<style>
 .{GRID_CLASS} {{ overflow: auto; max-height: 80vh; }}

@@ -15,10 +15,11 @@ from typing import Any
 import ipywidgets as W
 import traitlets
 
+from .._config import INPUT_PREVIEW_PX
 from ._thumbs import preview_jpeg
 
 ACCEPT = ".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp"
-PREVIEW_PX = 160
+PREVIEW_PX = INPUT_PREVIEW_PX
 _NO_CHOICE = -1
 
 
