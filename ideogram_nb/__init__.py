@@ -4,12 +4,15 @@ One declarative spec per endpoint (`Generate`, `Edit`, …) validates before mon
 becomes the wire request, estimates its cost and renders as a form (`ideogram_nb.widgets`).
 A `Client` runs specs and records every call in a `History`; with no key it runs on the
 built-in offline simulator. This module never imports ipywidgets or ipycanvas.
+
+Importing it is cheap: `Client`, `compare`/`Comparison`/`PromptSR` and `Mask` load (with
+httpx, numpy and Pillow) on first use (PEP 562 `__getattr__` below), and the modules imported
+here leave Pillow and numpy to the functions that decode images.
 """
 
+import importlib as _importlib
+import typing as _typing
 
-from ._client import Client
-from ._compare._axes import PromptSR
-from ._compare._comparison import Comparison, compare
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -20,8 +23,14 @@ from ._errors import (
     BadRequestError,
     BudgetError,
     ComparisonError,
+    HistoryCorruptError,
+    HistoryError,
+    HistoryVersionError,
+    HistoryWriteError,
     IdeogramError,
     ImageInputError,
+    MetadataError,
+    MissingImageError,
     MissingKeyError,
     OutcomeUnknownConnectionError,
     OutcomeUnknownError,
@@ -30,6 +39,7 @@ from ._errors import (
     Problem,
     RateLimitError,
     RedirectRefusedError,
+    ReplayImageMissing,
     ReplayMiss,
     ServerError,
     SpecError,
@@ -40,13 +50,27 @@ from ._history._metadata import read_metadata, spec_from_image
 from ._history._records import RunRecord
 from ._history._store import ImageStore
 from ._images import ImageInput, open_image
-from ._mask import Mask
 from ._results import ImageResult, Result
 from ._specs._base import Spec
 from ._specs._legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
 from ._specs._registry import spec_from_dict
 from ._specs._v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
 from ._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._client import Client
+    from ._compare._axes import PromptSR
+    from ._compare._comparison import Comparison, compare
+    from ._mask import Mask
+
+#: Public names loaded on first use, and the module that defines each.
+_LAZY = {
+    "Client": "._client",
+    "Comparison": "._compare._comparison",
+    "Mask": "._mask",
+    "PromptSR": "._compare._axes",
+    "compare": "._compare._comparison",
+}
 
 __all__ = [
     "APIConnectionError",
@@ -64,6 +88,10 @@ __all__ = [
     "Edit",
     "Generate",
     "History",
+    "HistoryCorruptError",
+    "HistoryError",
+    "HistoryVersionError",
+    "HistoryWriteError",
     "IdeogramError",
     "ImageInput",
     "ImageInputError",
@@ -73,6 +101,8 @@ __all__ = [
     "LegacyGenerate",
     "LegacyRemix",
     "Mask",
+    "MetadataError",
+    "MissingImageError",
     "MissingKeyError",
     "OutcomeUnknownConnectionError",
     "OutcomeUnknownError",
@@ -85,6 +115,7 @@ __all__ = [
     "Reframe",
     "Remix",
     "ReplaceBackground",
+    "ReplayImageMissing",
     "ReplayMiss",
     "Result",
     "RunRecord",
@@ -101,12 +132,31 @@ __all__ = [
     "spec_from_image",
 ]
 
-# httpx style: public names say they belong to the package, not to a private module.
-for _name in __all__:
-    _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and getattr(_obj, "__module__", "").startswith("ideogram_nb._"):
+
+def _claim(obj: object) -> None:
+    """httpx style: a public name says it belongs to the package, not to a private module."""
+    if getattr(obj, "__module__", "").startswith("ideogram_nb._"):
         try:
-            _obj.__module__ = "ideogram_nb"
+            obj.__module__ = "ideogram_nb"
         except (AttributeError, TypeError):
             pass
-del _name, _obj
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Load a `_LAZY` name on first use and keep it here (later lookups skip this)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    _claim(value)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+for _name in __all__:
+    if _name not in _LAZY:
+        _claim(globals()[_name])
+del _name

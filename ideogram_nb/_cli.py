@@ -1,9 +1,12 @@
-"""`ideogram-nb history list|show|export`: the run history from a terminal.
+"""`ideogram-nb history list|show|export|check|repair`: the run history from a terminal.
 
 Why a command line: a history is a folder inside a project; looking into it, or turning runs
 into a notebook for a colleague or for CI (`IDEOGRAM_NB_PROVIDER=replay jupyter execute …`),
-should not need a notebook open. Exit codes follow argparse: 0 ok, 2 for a usage error or an
-unknown run, 1 when the work itself failed (e.g. the file cannot be written).
+should not need a notebook open; nor should finding out whether a copied or crashed history
+is sound, and saving what can be saved when it is not. Exit codes follow argparse: 0 ok;
+2 for a usage error, an unknown run, no history there, or a history from a newer version;
+1 when the work itself failed (the file cannot be written, the history is damaged), when
+`check` found problems, or when `repair` could not save everything.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._config import ENV_HOME, HISTORY_DB_NAME, PROVIDERS, home_dir
+from ._config import ENV_HOME, HISTORY_DB_NAME, IMAGES_DIRNAME, PROVIDERS, home_dir
+from ._errors import HistoryError, HistoryVersionError
 from ._history._database import History
 from ._history._records import STATUSES, RunRecord
 
@@ -38,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"history folder (default: ${ENV_HOME}, else ./ideogram_runs)")  # fmt: skip
     parser = argparse.ArgumentParser(prog=PROG, parents=[home], description="The ideogram_nb run history.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    history = commands.add_parser("history", parents=[home], help="list, show or export recorded runs")
+    history = commands.add_parser("history", parents=[home], help="list, show, export, check or repair recorded runs")
     actions = history.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", parents=[home], help="recorded runs, newest first")
@@ -55,9 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_id", metavar="RUN_ID")
 
     export = actions.add_parser("export", parents=[home], help="runs as a re-runnable notebook or as JSON lines")
-    export.add_argument("path", metavar="PATH", help="where to write: .ipynb (a notebook) or .jsonl")
+    export.add_argument("path", metavar="PATH", help="where to write: .ipynb (a notebook), .jsonl, or a folder")
     export.add_argument("--runs", metavar="ID,ID", help="only these runs, in this order (default: all, oldest first)")
     export.add_argument("--title", help="the notebook's title")
+    export.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+
+    check = actions.add_parser("check", parents=[home], help="look for damage (reads only); exit 1 if any")
+    check.add_argument("--quick", action="store_true", help="do not re-hash the images (only check they exist)")
+
+    repair = actions.add_parser("repair", parents=[home], help="save what can be saved of a damaged history")
+    repair.add_argument("--search", metavar="DIR", action="append", default=[],
+                        help="also look for missing images here, by hash (repeatable)")  # fmt: skip
     return parser
 
 
@@ -82,6 +94,16 @@ def open_history(home: str | None) -> History:
     if not (folder / HISTORY_DB_NAME).is_file():
         raise UsageError(f"no run history in {folder} (no {HISTORY_DB_NAME}); pass --home DIR or set {ENV_HOME}")
     return History(folder)
+
+
+def history_folder(home: str | None) -> Path:
+    """The folder `check` and `repair` work on: they must not need a database that opens (it
+    may be the damaged part), only a folder that holds a history or what is left of one."""
+    folder = Path(home).expanduser() if home else home_dir()
+    if not (folder / HISTORY_DB_NAME).is_file() and not (folder / IMAGES_DIRNAME).is_dir():
+        raise UsageError(f"no run history in {folder} (no {HISTORY_DB_NAME}, no {IMAGES_DIRNAME}/); "
+                         f"pass --home DIR or set {ENV_HOME}")  # fmt: skip
+    return folder
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -156,7 +178,7 @@ def cmd_show(history: History, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_export(history: History, args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
-    suffix = path.suffix.lower()
+    suffix = ".ipynb" if path.is_dir() else path.suffix.lower()  # a folder gets runs.ipynb inside it
     if suffix not in EXPORT_SUFFIXES:
         what = repr(suffix) if suffix else "a name without a suffix"
         raise UsageError(f"{args.path}: export writes .ipynb (a notebook) or .jsonl (JSON lines), not {what}")
@@ -169,15 +191,36 @@ def cmd_export(history: History, args: argparse.Namespace, out: TextIO) -> int:
         if missing:
             raise UsageError(f"no run {', '.join(map(repr, missing))} in {history.path}")
     if suffix == ".ipynb":
-        written = history.export_notebook(path, runs=runs, title=args.title)
+        written = history.export_notebook(path, runs=runs, title=args.title, overwrite=args.overwrite)
     else:
-        written = history.to_jsonl(path, runs=runs)
+        written = history.to_jsonl(path, runs=runs, overwrite=args.overwrite)
     count = len(runs) if runs is not None else len(history)
     out.write(f"wrote {written} ({count} run{'' if count == 1 else 's'})\n")
     return 0
 
 
+def cmd_check(folder: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from ._history._check import check_history
+
+    report = check_history(folder, verify_hashes=not args.quick)
+    out.write(report.summary() + "\n")
+    return report.exit_code
+
+
+def cmd_repair(folder: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from ._history._repair import repair_history
+
+    missing = [d for d in args.search if not Path(d).is_dir()]
+    if missing:
+        raise UsageError(f"--search {missing[0]}: not a folder")
+    report = repair_history(folder, search=args.search)
+    out.write(report.summary() + "\n")
+    return 1 if report.lost or report.lost_votes or report.marked or report.unreadable_database else 0
+
+
 _COMMANDS = {"list": cmd_list, "show": cmd_show, "export": cmd_export}
+#: Commands that work on the folder, not on an opened `History` (its database may be damaged).
+_FOLDER_COMMANDS = {"check": cmd_check, "repair": cmd_repair}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -189,11 +232,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if args.action in _FOLDER_COMMANDS:
+            return _FOLDER_COMMANDS[args.action](history_folder(getattr(args, "home", None)), args, out)
         history = open_history(getattr(args, "home", None))
         return _COMMANDS[args.action](history, args, out)
-    except UsageError as exc:
+    except (UsageError, HistoryVersionError) as exc:
         err.write(f"{PROG}: {exc}\n")
         return 2
-    except OSError as exc:
+    except (HistoryError, OSError) as exc:  # damaged, full, read-only: the message says what to do
         err.write(f"{PROG}: {exc}\n")
         return 1

@@ -41,9 +41,9 @@ from ._errors import (
     APIError,
     APIResponseError,
     APITimeoutError,
+    HistoryError,
     OutcomeUnknownError,
     RedirectRefusedError,
-    ReplayMiss,
     error_message_from_body,
     outcome_unknown,
     status_error_class,
@@ -52,12 +52,12 @@ from ._history._database import History
 from ._history._records import RunRecord
 from ._progress import Progress
 from ._providers import Route, Secret, origin, resolve_route, same_origin, show_offline_notice
-from ._recorded import held_back, now_iso, replayed, resumed
+from ._recorded import held_back, now_iso, replay_miss, replayed, resumed
 from ._results import ImageResult, Result
 from ._retry import RetryPolicy, Verdict, classify_status, parse_retry_after
 from ._slots import ImageSlots
 from ._specs._base import Spec
-from ._specs._wire import WireRequest, build_request, hash_spec_dict, request_hash
+from ._specs._wire import WireRequest, build_request, hash_spec_dict
 
 #: Transport failures before the request left whole: the service cannot have acted.
 #: Connect errors/timeouts and pool timeouts happen before a byte is sent; a proxy error
@@ -79,6 +79,10 @@ IN_FLIGHT_MESSAGE = (
     "in flight: no answer was recorded. If this run stays so, the process stopped while the call "
     "was being sent or answered, and the service may have made and billed it; re-send it on "
     "purpose with resend_unknown=True after checking your provider's usage page"
+)
+#: Said when the history cannot record a call before it leaves (damaged, full, read-only).
+NOT_SENT_UNRECORDED = (
+    "Nothing was sent: a call leaves only once the history has recorded it, so no paid call goes unrecorded"
 )
 
 class _ApiKeyAuth(httpx.Auth):
@@ -248,8 +252,16 @@ class Client:
 
     # --- one call -------------------------------------------------------------------------
     def _run_or_resume(self, spec: Spec, label: str | None, resend_unknown: bool) -> Result:
-        found = resumed(self.history, spec, resend_unknown=resend_unknown)
+        try:
+            found = resumed(self.history, spec, resend_unknown=resend_unknown)
+        except HistoryError as exc:  # what was done cannot be read: sending might pay twice
+            return self._not_sent(spec, self.history.new_run_id(), label, exc)
         return found if found is not None else self._run(spec, label, resend_unknown)
+
+    def _not_sent(self, spec: Spec, run_id: str, label: str | None, exc: HistoryError) -> Result:
+        """The history failed before anything left (damaged, full, read-only): nothing is sent."""
+        return Result(run_id=run_id, spec=spec, provider=self.provider, error=exc.explain(NOT_SENT_UNRECORDED),
+                      label=label)  # fmt: skip
 
     def _run(self, spec: Spec, label: str | None, resend_unknown: bool | None = None) -> Result:
         """Never raises: every outcome becomes a Result (and, if anything was sent, a row)."""
@@ -258,35 +270,29 @@ class Client:
             spec.validate()
         except Exception as exc:  # SpecError, ImageInputError: nothing sent, nothing recorded
             return Result(run_id=run_id, spec=spec, provider=self.provider, error=exc, label=label)
-        if self._route.replay_first:
-            answer = replayed(self.history, spec, run_id, label)
-            if answer is not None:
-                return answer
-            if self._route.upstream is None:
-                miss = ReplayMiss(
-                    f"no recorded run matches this {type(spec).__name__} request "
-                    f"(hash {request_hash(spec)[:12]}); nothing was sent. Run it once with a real "
-                    "or offline provider, or use provider='record_or_replay'."
-                )
-                return Result(run_id=run_id, spec=spec, provider=PROVIDER_REPLAY, error=miss, label=label)
         resend = self.resend_unknown if resend_unknown is None else resend_unknown
-        if self._route.replay_first and not resend:  # record_or_replay: "call the rest", not the maybe-billed
-            pending = held_back(self.history, spec)
-            if pending is not None:
-                return pending
+        try:
+            if self._route.replay_first:
+                answer = replayed(self.history, spec, run_id, label)
+                if answer is not None:
+                    return answer
+                if self._route.upstream is None:  # never recorded, or recorded with an image gone
+                    miss = replay_miss(self.history, spec)
+                    return Result(run_id=run_id, spec=spec, provider=PROVIDER_REPLAY, error=miss, label=label)
+            if self._route.replay_first and not resend:  # record_or_replay: "call the rest", not the maybe-billed
+                pending = held_back(self.history, spec)
+                if pending is not None:
+                    return pending
+        except HistoryError as exc:
+            return self._not_sent(spec, run_id, label, exc)
         return self._call(spec, run_id, label, resend)
 
     def _call(self, spec: Spec, run_id: str, label: str | None, resend_unknown: bool) -> Result:
         start = time.perf_counter()
         state = _Attempt()
-        inputs = [
-            {"field": name, "sha256": self.history.store.put(inp.data)[0]}
-            for name, items in spec.input_images().items()
-            for inp in items
-        ]
         images: list[ImageResult] = []
         descriptions: list[str] = []
-        error: APIError | None = None
+        error: APIError | HistoryError | None = None
         # The spec as data, once: both rows, the request hash and every image's embedded
         # record come from this one snapshot. `_run` validated the spec just now.
         spec_dict = spec.to_dict()
@@ -295,7 +301,16 @@ class Client:
         wire = build_request(spec, check=False)
         # Recorded before anything leaves: if the process dies mid-call (a killed kernel, a
         # closed laptop), the row says "outcome unknown", so resume never pays for it twice.
-        self.history.record(self._in_flight(spec, run_id, label, inputs, spec_dict, key, price))
+        # A history that cannot record it (damaged, full, read-only) means it is not sent.
+        try:
+            inputs = [
+                {"field": name, "sha256": self.history.store.put(inp.data)[0]}
+                for name, items in spec.input_images().items()
+                for inp in items
+            ]
+            self.history.record(self._in_flight(spec, run_id, label, inputs, spec_dict, key, price))
+        except HistoryError as exc:
+            return self._not_sent(spec, run_id, label, exc)
         try:
             body = self._send(wire, spec.image_count, state, resend_unknown)
             if type(spec).endpoint == "describe":
@@ -304,6 +319,8 @@ class Client:
                 images = self._download_all(spec_dict, body)
         except APIError as exc:
             error = exc
+        except HistoryError as exc:  # answered (billed), but an image could not be stored
+            error = exc.explain("The call was made and billed, but its images could not all be stored")
         latency = time.perf_counter() - start
         # Conservative: every attempt that may have been billed counts (budgets stay safe);
         # reports tell the "possibly billed" part apart by the status "unknown".
@@ -321,7 +338,15 @@ class Client:
             images=[im.to_record() for im in images], descriptions=descriptions,
             inputs=inputs, label=label, replayed_from=None,
         )  # fmt: skip
-        self.history.record(record, replace=True)
+        try:
+            self.history.record(record, replace=True)
+        except HistoryError as exc:  # sent: its in-flight row stays, counted as possibly spent
+            error = exc.explain(
+                f"Run {run_id} was sent, but its outcome could not be recorded: the history keeps it as "
+                f"in flight (outcome unknown, ${price:.3f} counted as possibly spent); once the history is "
+                "writable again, `python -m ideogram_nb history repair` settles it from the stored images"
+                + (f" (the call itself: {type(error).__name__}: {error})" if error is not None else "")
+            )
         with self._cost_lock:
             self.session_cost_usd += cost
         if error is not None:

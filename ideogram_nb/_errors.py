@@ -8,7 +8,14 @@ The tree::
     ├── ImageInputError (also ValueError) an image or mask cannot be used; nothing was sent
     ├── BudgetError                      a comparison would cost more than its budget
     ├── MissingKeyError                  a real provider was chosen but no key is set (configuration)
+    ├── MetadataError (also ValueError)  an image's embedded record cannot be read (not an image, none)
     ├── ReplayMiss                       the replay provider has no recording of this request
+    │   └── ReplayImageMissing           recorded, but its image is gone (also MissingImageError)
+    ├── HistoryError                     the history on disk cannot be used as it is (names the file)
+    │   ├── HistoryCorruptError          the database file is damaged: `history repair` saves what it can
+    │   ├── HistoryVersionError          written by a newer ideogram_nb (a higher schema version)
+    │   ├── HistoryWriteError (also OSError)  a file cannot be written: disk full, no permission
+    │   └── MissingImageError (also KeyError) a recorded image is not (or no longer) in the store
     └── APIError                         something went wrong talking to the service
         ├── APIStatusError               the service answered with an error status
         │   ├── BadRequestError          400
@@ -28,6 +35,12 @@ The tree::
 Every `APIError` carries `status` (or None), the service's `message` and the `run_id` under
 which the failed call is recorded, so a user can find it in the history. No error text ever
 contains the API key: messages are built from the service's answer and our own words only.
+
+Every `HistoryError` carries `path` (the file or folder at fault) and, when a call is
+concerned, `run_id`; its message says what is wrong and what to do. Raw `sqlite3`, Pillow and
+`OSError`s about the history's own files are translated into these at the history's edge
+(`_history/_disk.py`), so a user never has to read a library's error to know their history
+is damaged, full, or from a newer version.
 
 Why the `OutcomeUnknown…` classes inherit twice: "the outcome is unknown" is what decides
 whether sending again may pay twice, so it is one class to catch; but a read timeout is still
@@ -126,8 +139,84 @@ class MissingKeyError(IdeogramError):
         )
 
 
+class MetadataError(IdeogramError, ValueError):
+    """An image's embedded record cannot be read: the file is missing or unreadable, is not
+    a PNG/JPEG/WebP image, or carries no `ideogram_nb` record. The message names the file.
+    A `ValueError`, as "no record" always was."""
+
+
 class ReplayMiss(IdeogramError):
     """The replay provider was asked for a request the history never recorded."""
+
+
+class HistoryError(IdeogramError):
+    """The history on disk cannot be used as it is. `path` is the file (or folder) at fault,
+    `run_id` the call concerned, if any; the message says what is wrong and what to do."""
+
+    def __init__(self, message: str, *, path: object = None, run_id: str | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.run_id = run_id
+        super().__init__(message)
+
+    def explain(self, sentence: str) -> HistoryError:
+        """Add what this failure meant for the caller (e.g. "nothing was sent"); returns self."""
+        self.message = f"{self.message.rstrip('.')}. {sentence}"
+        self.args = (self.message,)
+        return self
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class HistoryCorruptError(HistoryError):
+    """The history database is damaged (SQLite: "database disk image is malformed", "file is
+    not a database"). Nothing is deleted: `python -m ideogram_nb history repair` copies every
+    readable run into a fresh database and keeps the damaged file beside it."""
+
+
+class HistoryVersionError(HistoryError):
+    """The database was written by a newer ideogram_nb (its schema version is higher than
+    this one knows). Opening it with an older toolkit could lose data: upgrade instead."""
+
+    def __init__(self, message: str, *, path: object = None, found: int = 0, known: int = 0) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(message, path=path)
+
+
+class HistoryWriteError(HistoryError, OSError):
+    """A history file (database, image, export) cannot be written: no space left, no
+    permission, a read-only disk. Also an `OSError` (with `errno` and `filename`), so code
+    that catches those keeps working."""
+
+    def __init__(
+        self, message: str, *, path: object = None, errno: int | None = None, run_id: str | None = None
+    ) -> None:
+        HistoryError.__init__(self, message, path=path, run_id=run_id)
+        self.errno = errno
+        self.strerror = message
+        self.filename = None if path is None else str(path)
+
+
+class MissingImageError(HistoryError, KeyError):
+    """A recorded image is not in the image store (deleted by hand, a partial copy) or its
+    file is damaged. `sha256` names it. Also a `KeyError`, as `ImageStore.get` always raised."""
+
+    def __init__(
+        self, message: str, *, sha256: str | None = None, path: object = None, run_id: str | None = None
+    ) -> None:
+        self.sha256 = sha256
+        HistoryError.__init__(self, message, path=path, run_id=run_id)
+
+    def __str__(self) -> str:  # KeyError would show the repr
+        return self.message
+
+
+class ReplayImageMissing(ReplayMiss, MissingImageError):
+    """Replay found the request recorded (run `run_id`), but an image it returned is gone
+    from the store, so it cannot answer. Not "never recorded": `history check` shows the
+    damage, `history repair --search DIR` brings images back from a copy."""
 
 
 class APIError(IdeogramError):

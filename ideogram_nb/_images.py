@@ -16,6 +16,10 @@ every JPEG mask has, is thresholded at mid-grey into a clean black-and-white PNG
 `ImageInput` records how many pixels moved so the spec can warn. Refusing such masks would
 refuse a format the service documents for masks; sending them as they are would leave the
 service to guess.
+
+Pillow and numpy are imported by the functions that decode, not with the module: specs
+import this module, and `import ideogram_nb` should not pay for either (an `ImageInput`
+passed around as bytes never needs them).
 """
 
 from __future__ import annotations
@@ -31,15 +35,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any
 
 from ._api import LARGER_IMAGE_LIMITS
 from ._config import MASK_THRESHOLD, MAX_IMAGE_BYTES, MIN_MASK_COVERAGE
 from ._errors import ImageInputError
 from ._thumbnails import flatten_on_white
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 #: PIL format → (MIME type, file extension). MPO is the multi-picture JPEG phones write:
 #: a plain JPEG to every decoder, so it is accepted as one.
@@ -93,6 +98,8 @@ class ImageInput:
 
     def open(self) -> Image.Image:
         """A fresh PIL image of the bytes (callers may mutate it freely)."""
+        from PIL import Image
+
         return Image.open(io.BytesIO(self.data))
 
     def __eq__(self, other: object) -> bool:
@@ -164,6 +171,8 @@ def to_image_input(value: object, *, field: str = "image", mask: bool = False, g
 def _to_image_input(value: object, *, field: str, grey: bool) -> ImageInput:
     if isinstance(value, ImageInput):
         return value
+    from PIL import Image  # every other kind of value is decoded or encoded
+
     if isinstance(value, Image.Image):
         return _from_pil(value, field=field, grey=grey)
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -196,6 +205,8 @@ def open_image(value: Any) -> Image.Image:
     `ImageInput`), `.to_png()` (a `Mask`) or `.path`. Unlike `to_image_input` it applies no
     endpoint rules (format, size limit): it is for looking at an image, not for sending it.
     """
+    from PIL import Image
+
     if isinstance(value, Image.Image):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -220,6 +231,8 @@ def open_image(value: Any) -> Image.Image:
 
 
 def _load(source: str | Path | io.BytesIO) -> Image.Image:
+    from PIL import Image
+
     with Image.open(source) as img:
         img.load()
         return img
@@ -256,6 +269,8 @@ def _read_file(path: Path, *, field: str) -> bytes:
 
 def _decode(data: bytes, *, field: str) -> Image.Image:
     """Fully decode `data` (so truncation shows now, not at the service) or raise."""
+    from PIL import Image, UnidentifiedImageError
+
     # PIL reports huge pixel counts with a DecompressionBombWarning; record it instead of
     # letting a Python warning escape (callers treat warnings as errors).
     with _DECODE_LOCK, warnings.catch_warnings(record=True) as caught:
@@ -322,6 +337,9 @@ class MaskStats:
 
 def _mask_grey(data: bytes) -> tuple[np.ndarray, int]:
     """The mask as greyscale values, and how many pixels are neither pure black nor white."""
+    import numpy as np
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as img:
         rgb_img = img.convert("RGB")
     rgb, grey = np.asarray(rgb_img), np.asarray(rgb_img.convert("L"))
@@ -349,6 +367,9 @@ def binarize_mask(mask: ImageInput) -> ImageInput:
     stats = _mask_stats(mask.sha256, mask.data)
     if not stats.off_pixels:
         return mask
+    import numpy as np
+    from PIL import Image
+
     grey, _ = _mask_grey(mask.data)
     clean = Image.fromarray(np.where(grey < MASK_THRESHOLD, 0, 255).astype(np.uint8), mode="L")
     buf = io.BytesIO()

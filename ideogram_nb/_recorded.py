@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ._config import PROVIDER_REPLAY
-from ._errors import unknown_error_class
+from ._errors import ReplayImageMissing, ReplayMiss, unknown_error_class
 from ._history._records import RunRecord
 from ._results import ImageResult, Result
 from ._specs._wire import request_hash
@@ -60,6 +60,28 @@ def held_back(history: History, spec: Spec, key: str | None = None) -> Result | 
     return Result(
         run_id=pending.run_id, spec=spec, provider=pending.provider, cost_usd=pending.cost_usd,
         latency_s=pending.latency_s, error=error, attempts=pending.attempts, label=pending.label,
+    )  # fmt: skip
+
+
+def replay_miss(history: History, spec: Spec) -> ReplayMiss:
+    """Why replay has no answer: the request was never recorded, or it was and an image its
+    run names is gone from the store (deleted, a partial copy). Saying "never recorded" then
+    would be false, and would send the user hunting for a run they can see in the history."""
+    key = request_hash(spec)
+    name = type(spec).__name__
+    found = history.find_recorded(key)
+    missing = [sha for sha in found.image_shas() if sha not in history.store] if found is not None else []
+    if found is None or not missing:
+        return ReplayMiss(
+            f"no recorded run matches this {name} request (hash {key[:12]}); nothing was sent. Run it "
+            "once with a real or offline provider, or use provider='record_or_replay'."
+        )
+    shown = ", ".join(f"sha256:{sha[:16]}…" for sha in missing[:3]) + (" …" if len(missing) > 3 else "")
+    return ReplayImageMissing(
+        f"run {found.run_id} recorded this {name} request, but {len(missing)} image(s) it names are gone "
+        f"from {history.store.root} ({shown}); nothing was sent. `python -m ideogram_nb history check` "
+        "lists what is missing; `history repair --search DIR` brings images back from a copy",
+        sha256=missing[0], path=history.store.root, run_id=found.run_id,
     )  # fmt: skip
 
 

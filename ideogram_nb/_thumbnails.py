@@ -4,6 +4,9 @@ Why one place: the store, the widgets, the exported notebooks and the contact sh
 had their own copy, and they disagreed (one turned transparency black, another used a
 cheaper filter). Every small image the package shows now comes from here, so a transparent
 PNG looks the same everywhere: on white, as image viewers show it.
+
+Pillow is imported by the functions that draw, not with the module: `import ideogram_nb`
+reaches this module (the store makes thumbnails) and should not pay for Pillow.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 WHITE = (255, 255, 255)
 #: Modes with an alpha channel (or a transparent palette entry, checked separately).
@@ -20,7 +25,7 @@ _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 #: Single-channel modes that stay grey (one channel in the JPEG is a third of the bytes).
 _GREY_MODES = ("1", "L", "I", "I;16", "I;16B", "I;16L", "F")
 
-Source = bytes | bytearray | memoryview | str | Path | Image.Image
+Source: TypeAlias = "bytes | bytearray | memoryview | str | Path | Image.Image"
 #: Shrink by whole factors (box filter) until within this factor of the target, then LANCZOS.
 _REDUCING_GAP = 1.0
 
@@ -35,6 +40,8 @@ def flatten_on_white(img: Image.Image) -> Image.Image:
     Returns `img` itself when it is already RGB or L.
     """
     if has_transparency(img):
+        from PIL import Image
+
         rgba = img.convert("RGBA")
         flat = Image.new("RGB", rgba.size, WHITE)
         flat.paste(rgba, mask=rgba.getchannel("A"))
@@ -53,6 +60,8 @@ def fit_within(img: Image.Image, width: int, height: int, *, reuse: bool = False
     `reuse=True` lets it shrink `img` itself (a fresh decode nobody else holds): copying a
     1024² image costs as much as shrinking it.
     """
+    from PIL import Image
+
     flat = flatten_on_white(img)
     small = flat.copy() if flat is img and not reuse else flat  # `thumbnail` works in place
     small.thumbnail((max(1, width), max(1, height)), Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
@@ -72,6 +81,8 @@ def make_thumbnails(source: Source, sizes: Sequence[tuple[int, int]]) -> list[by
     `source`: encoded bytes, a path or a PIL image. JPEG sources decode at a reduced scale
     (`draft`) when that is still at least the largest size asked for.
     """
+    from PIL import Image
+
     if isinstance(source, Image.Image):
         return _from_image(source, sizes, owned=False)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source

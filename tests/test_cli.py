@@ -161,3 +161,55 @@ def test_unknown_outcome_is_visible_in_list_show_and_totals(history):
     assert json.loads(cli("history", "show", lost.run_id)[1])["status"] == "unknown"
     # a listing without unknown runs keeps its plain totals line
     assert "possibly billed" not in cli("history", "list", "--status", "ok")[1]
+
+
+# --- check and repair ----------------------------------------------------------------------------
+def test_check_a_sound_history_exits_0_and_says_so(history):
+    code, out, err = cli("history", "check")
+    assert code == 0 and err == ""
+    # the fixture stored an image for its failed run too: no run names it, a harmless note
+    assert out.startswith(f"history {history.path}: no problems, 1 note")
+    assert "no run names this image" in out
+    assert "5 runs read · 4 images named (sha256 verified) · 5 files in the store" in out
+    assert "sha256 not verified" in cli("history", "check", "--quick")[1]
+
+
+def test_check_exits_1_naming_the_run_whose_image_is_gone_and_repair_marks_it(history):
+    gone = history.runs(newest_first=False)[1]
+    history.store.path(gone.images[0]["sha256"]).unlink()
+    code, out, _ = cli("history", "check")
+    assert code == 1 and f"run {gone.run_id}: output image sha256:" in out and "missing" in out
+    assert "history repair --home" in out
+    code, out, _ = cli("history", "repair")
+    assert code == 1 and "1 images marked as gone" in out and gone.run_id in out
+    assert history[gone.run_id].images[0]["missing"]  # the run says so itself
+    assert cli("history", "check")[0] == 0  # known now: a note, not a problem
+    code, out, _ = cli("history", "repair")
+    assert code == 0 and "nothing to repair (5 runs, all readable)" in out
+
+
+def test_check_and_repair_exit_2_where_there_is_no_history(tmp_path):
+    for action in ("check", "repair"):
+        code, out, err = cli("history", action, "--home", str(tmp_path / "typo"))
+        assert code == 2 and out == "" and "no run history in" in err
+    assert not (tmp_path / "typo").exists()
+    assert cli("history", "repair", "--home", str(tmp_path), "--search", str(tmp_path / "nope"))[0] == 2
+
+
+def test_a_damaged_database_is_our_error_with_exit_1_for_list(history):
+    db = history.path / "history.sqlite"
+    history.close()
+    data = bytearray(db.read_bytes())
+    data[4096:8192] = b"\xa5" * 4096  # page 2: an index of the runs table
+    db.write_bytes(bytes(data))
+    code, out, err = cli("history", "list")
+    assert code == 1 and out == ""
+    assert err.startswith("ideogram-nb: the history database") and "is damaged" in err and "history repair" in err
+
+
+def test_export_into_a_folder_and_overwrite_only_when_asked(history, tmp_path):
+    code, out, _ = cli("history", "export", str(tmp_path))
+    assert code == 0 and out == f"wrote {tmp_path / 'runs.ipynb'} (5 runs)\n"
+    code, _, err = cli("history", "export", str(tmp_path))
+    assert code == 1 and "already exists" in err and "--overwrite" in err
+    assert cli("history", "export", str(tmp_path), "--overwrite")[0] == 0

@@ -340,3 +340,31 @@ def test_an_unknown_run_is_marked_and_its_cell_does_not_send_it_again(history, t
     assert first["status"] == "unknown" and first["error_type"] == "OutcomeUnknownConnectionError"
     assert "billed" in first["error"] and first["cost_usd"] == pytest.approx(0.03)
     assert history.totals()["unknown_usd"] == pytest.approx(0.03) and history.totals()["unknown"] == 1
+
+
+# --- where an export goes ---------------------------------------------------------------------
+def test_an_export_given_a_folder_writes_inside_it(client, history, tmp_path):
+    client.run(ig.Generate(prompt="a folder", seed=1))
+    folder = tmp_path / "some" / "folder"
+    folder.mkdir(parents=True)
+    nb = history.export_notebook(folder)
+    lines = history.to_jsonl(folder)
+    assert (nb, lines) == (folder / "runs.ipynb", folder / "runs.jsonl")
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["folder"]  # nothing beside it
+    assert code_cells(nbformat.read(nb, as_version=4))
+    fresh = history.export_notebook(str(tmp_path / "new") + os.sep)  # a path ending in a separator: a folder
+    assert fresh == tmp_path / "new" / "runs.ipynb" and fresh.is_file()
+
+
+def test_an_export_never_replaces_a_file_unless_asked(client, history, tmp_path):
+    client.run(ig.Generate(prompt="precious", seed=1))
+    for target, export in ((tmp_path / "mine.ipynb", history.export_notebook), (tmp_path / "mine.jsonl", history.to_jsonl)):
+        target.write_text("my own work")
+        with pytest.raises(FileExistsError, match="overwrite=True") as info:
+            export(target)
+        assert str(target) in str(info.value) and target.read_text() == "my own work"
+        assert export(target, overwrite=True) == target and target.read_text() != "my own work"
+    (tmp_path / "d").mkdir()
+    history.export_notebook(tmp_path / "d")
+    with pytest.raises(FileExistsError):  # the folder's runs.ipynb counts too
+        history.export_notebook(tmp_path / "d")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ideogram_nb import HistoryVersionError
 from ideogram_nb._config import HISTORY_DB_NAME
 from ideogram_nb._history import _database as _history
 from ideogram_nb._history._database import History
@@ -293,8 +294,11 @@ def test_newer_schema_is_refused(tmp_path):
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
     finally:
         conn.close()
-    with pytest.raises(RuntimeError, match="newer ideogram_nb"):
+    with pytest.raises(HistoryVersionError, match="newer ideogram_nb") as info:
         History(tmp_path)
+    assert info.value.path == tmp_path / HISTORY_DB_NAME and info.value.found == len(MIGRATIONS) + 5
+    assert "upgrade ideogram_nb" in str(info.value)
+    assert _pragma(tmp_path / HISTORY_DB_NAME, "user_version") == len(MIGRATIONS) + 5  # left untouched
 
 
 # --- crashes and concurrency ---------------------------------------------------------------
@@ -355,6 +359,61 @@ def test_sigkill_mid_record_leaves_no_half_row(tmp_path):
     assert len(list(history.store)) == 4  # the killed run's image is an orphan: harmless
     history.record(make_run(history, 5))  # and the history keeps working
     assert len(history) == 4
+
+
+def test_records_share_one_connection_that_never_keeps_the_write_lock(tmp_path):
+    """`record` writes on the History's long-lived connection: a refused row rolls back
+    (the lock is free at once for anyone else), and a closed History still records."""
+    history = History(tmp_path)
+    history.record(make_run(history, 1, run_id="a"))
+    with pytest.raises(ValueError, match="already recorded"):
+        history.record(make_run(history, 1, run_id="a"))
+    other = sqlite3.connect(history.db_path, timeout=0, isolation_level=None)  # no waiting
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+    history.close()
+    history.record(make_run(history, 2, run_id="b"))
+    assert [r.run_id for r in history.runs(newest_first=False)] == ["a", "b"]
+    assert integrity(history.db_path) == "ok"
+
+
+def test_a_database_swapped_in_under_the_same_name_gets_the_next_records(tmp_path):
+    """`history repair` swaps a rebuilt file in under the same name: records that follow go
+    into it, not into the file set aside that the long-lived connection had open."""
+    history = History(tmp_path / "h")
+    history.record(make_run(history, 1, run_id="before"))
+    rebuilt = History(tmp_path / "rebuilt")
+    rebuilt.record(make_run(rebuilt, 2, run_id="rebuilt"))
+    rebuilt.close()  # the last connection: its WAL checkpointed into the file
+    for suffix in ("-wal", "-shm"):  # as repair does: a stale WAL must never meet the new file
+        side = history.db_path.with_name(history.db_path.name + suffix)
+        if side.exists():
+            os.replace(side, tmp_path / f"aside{suffix}")
+    os.replace(rebuilt.db_path, history.db_path)
+    history.record(make_run(history, 3, run_id="after"))
+    assert {r.run_id for r in history} == {"rebuilt", "after"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_records_on_its_own_connection(tmp_path):
+    """SQLite forbids using a connection across fork(): the child opens its own, and
+    leaves its parent's open (closing it there is as unsafe as using it)."""
+    history = History(tmp_path)
+    history.record(make_run(history, 1, run_id="parent-before"))
+    pid = os.fork()
+    if pid == 0:  # the child: exit without running pytest's teardown
+        code = 1
+        try:
+            history.record(make_run(history, 2, run_id="child"))
+            code = 0 if len(history._writers) == 2 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    history.record(make_run(history, 3, run_id="parent-after"))
+    assert {r.run_id for r in history} == {"parent-before", "child", "parent-after"}
+    assert integrity(history.db_path) == "ok"
 
 
 def test_threads_write_concurrently(tmp_path):

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
+import ideogram_nb as ig
 from ideogram_nb._history._metadata import (
     embed_metadata,
     parameters_text,
@@ -258,3 +259,18 @@ def test_spec_from_image_rebuilds_the_spec_with_the_image_seed(tmp_path):
     assert rebuilt.rendering_speed == "TURBO"
     assert rebuilt.seed == 777
     assert rebuilt.num_images == 1  # that one image, not the batch it came from
+
+
+def test_files_that_are_not_images_raise_our_error_naming_them(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(embed_metadata(png_bytes(), META)[:30])
+    for path, words in ((text, "is not a readable image"), (cut, "is not a readable image"),
+                        (tmp_path / "gone.png", "cannot read"), (tmp_path, "cannot read")):  # fmt: skip
+        with pytest.raises(ig.MetadataError, match=words) as info:
+            read_metadata(path)
+        assert str(path) in str(info.value)
+        assert isinstance(info.value, ValueError)  # what "no record" always raised
+    with pytest.raises(ig.MetadataError, match="this image is not a readable image"):
+        read_metadata(b"plain bytes")

@@ -34,6 +34,32 @@ def test_core_import_does_not_import_widgets():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_plain_import_leaves_httpx_numpy_and_pillow_to_first_use():
+    """`import ideogram_nb` (and building a spec) stays cheap; the heavy libraries load with
+    the names that need them, which then work as if imported eagerly."""
+    code = (
+        "import sys, ideogram_nb as ig; ig.Generate(prompt='a fox'); ig.History; ig.RunRecord; "
+        "heavy = ('httpx', 'numpy', 'PIL', 'ipywidgets', 'ipycanvas'); "
+        "print(sorted(m for m in heavy if m in sys.modules)); "
+        "assert ig.Client.__module__ == 'ideogram_nb' and 'Client' in dir(ig); "
+        "assert 'httpx' in sys.modules; "
+        "assert ig.Mask.__module__ == 'ideogram_nb' and 'numpy' in sys.modules; "
+        "assert ig.compare.__module__ == ig.Comparison.__module__ == ig.PromptSR.__module__ == 'ideogram_nb'"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_lazy_names_are_attributes_like_the_rest():
+    assert "Client" in dir(ideogram_nb) and hasattr(ideogram_nb, "Client")
+    assert ideogram_nb.Client is ideogram_nb._client.Client
+    assert not hasattr(ideogram_nb, "NoSuchName")
+    namespace: dict[str, object] = {}
+    exec("from ideogram_nb import *", namespace)  # noqa: S102
+    assert set(ideogram_nb.__all__) <= set(namespace)
+
+
 def test_error_tree():
     assert issubclass(ideogram_nb.SpecError, ValueError)
     assert issubclass(ideogram_nb.AuthenticationError, ideogram_nb.APIStatusError)

@@ -121,6 +121,51 @@ def test_put_output_stores_non_png_unchanged(tmp_path):
     assert path.read_bytes() == jpeg and sha == hashlib.sha256(jpeg).hexdigest()
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names fds through /proc (Linux)")
+def test_an_image_and_its_name_are_durable_before_put_returns(tmp_path, monkeypatch):
+    """What keeps a history row from naming a file lost in a power cut: the file is synced
+    before its rename (never a name on a partial file), then its folder, and when the folder
+    (a shard, a store) was made for it, that folder's own entry in its parent too."""
+    import os
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str, dst: object) -> None:
+        events.append(("rename", str(dst)))
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    root = tmp_path / "new" / "images"
+    store = ImageStore(root)
+    assert events == [("fsync", str(tmp_path / "new")), ("fsync", str(tmp_path))]  # the new folders' entries
+
+    events.clear()
+    sha, path = store.put_output(encode("PNG"), META)
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync", "rename", "fsync", "fsync"], events
+    assert Path(events[0][1]).parent == path.parent and Path(events[0][1]).name.startswith(".tmp-")
+    assert events[1:] == [("rename", str(path)), ("fsync", str(path.parent)), ("fsync", str(root))]
+
+    events.clear()  # a second image in the same shard: its folder already has an entry
+    other = encode("PNG", color=(1, 2, 3))
+    while hashlib.sha256(other).hexdigest()[:2] != sha[:2]:
+        other = other + b"\0"  # bytes after IEND: still a PNG, same shard wanted
+    _, path2 = store.put(other)
+    assert [kind for kind, _ in events] == ["fsync", "rename", "fsync"]
+    assert events[-1] == ("fsync", str(path2.parent)) == ("fsync", str(path.parent))
+
+    events.clear()
+    loose = ImageStore(tmp_path / "loose", fsync=False)  # thumbnails, caches: nothing synced
+    loose.put(encode("PNG"))
+    assert [kind for kind, _ in events] == ["rename"]
+
+
 def test_many_threads_writing_the_same_and_different_images(tmp_path):
     store = ImageStore(tmp_path)
     shared = encode("PNG", size=(64, 64))
@@ -351,3 +396,25 @@ def test_the_backlog_makes_each_thumbnail_once_whoever_asks_first(tmp_path, monk
     assert backlog.claim(("root", "1"), size) is None  # taken: the store's disk cache has it now
     assert len(calls) == 3
     assert backlog.claim(("root", "missing"), size) is None
+
+
+def test_a_read_only_store_still_gives_thumbnails(tmp_path, monkeypatch):
+    """Browsing a read-only copy of a history (simulated: tests run as root, so writes are made
+    to fail) shows thumbnails; they are just not cached."""
+    import errno
+
+    from ideogram_nb._history import _files
+
+    store = ImageStore(tmp_path / "images")
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 120, 200)).save(buf, format="PNG")
+    sha, _ = store.put(buf.getvalue())
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(_files.os, "open", refuse)
+    thumb = store.thumbnail(sha, 64)
+    with Image.open(io.BytesIO(thumb)) as img:
+        assert img.format == "JPEG" and max(img.size) == 64
+    assert not list((tmp_path / "images").rglob("*.jpg"))

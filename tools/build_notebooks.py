@@ -495,7 +495,7 @@ HISTORY = [
     folder, so it travels with the images it refers to.
     """),
     code("""
-    exported = history.export_notebook(history.path / "tour_runs.ipynb", title="Tour runs")
+    exported = history.export_notebook(history.path / "tour_runs.ipynb", title="Tour runs", overwrite=True)
     """),
     checked("""
     import nbformat

@@ -22,9 +22,11 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from .._config import HISTORY_DB_NAME, IMAGES_DIRNAME, SQLITE_BUSY_TIMEOUT_MS, home_dir
+from .._errors import HistoryVersionError
+from ._disk import os_error, sqlite_errors
 from ._records import (
     COLUMNS,
     JSON_COLUMNS,
@@ -34,13 +36,16 @@ from ._records import (
     SELECT,
     STATUSES,
     RunRecord,
-    decode_json,
+    decode_column,
     new_run_id,
     search_text_of,
     utc_now_iso,
 )
 from ._schema import MIGRATIONS
 from ._store import ImageStore, register_store
+
+if TYPE_CHECKING:
+    from ._check import CheckReport
 
 
 class RunFilters(TypedDict, total=False):
@@ -57,13 +62,23 @@ class RunFilters(TypedDict, total=False):
 FILTER_NAMES = tuple(RunFilters.__annotations__)
 
 
-def _close_own(connections: list[tuple[int, sqlite3.Connection]]) -> None:
+def _close_own(connections: list[tuple[int, tuple[int, int] | None, sqlite3.Connection]]) -> None:
     """Close the connections this process opened; a forked child leaves its parent's alone."""
     pid = os.getpid()
-    for owner, conn in connections:
+    for owner, _, conn in connections:
         if owner == pid:
             conn.close()
     connections.clear()
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, None if there is none: tells a database file
+    swapped in under the same name from the one a connection holds open."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _like_pattern(text: str) -> str:
@@ -79,9 +94,15 @@ class History:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else home_dir()
-        self.path.mkdir(parents=True, exist_ok=True)
         self.db_path = self.path / HISTORY_DB_NAME
-        self.store = ImageStore(self.path / IMAGES_DIRNAME)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.store = ImageStore(self.path / IMAGES_DIRNAME)
+        except OSError as exc:  # a read-only disk, a folder of someone else's: say which
+            translated = os_error(exc, self.path, "create the history folder")
+            if translated is exc:
+                raise
+            raise translated from exc
         self._migrate()
         register_store(self.store)
         # One connection held for the History's lifetime: `record` writes on it (one thread
@@ -90,22 +111,26 @@ class History:
         # when the *last* connection to a WAL database closes, SQLite checkpoints and deletes
         # it, so every short-lived operation paid that (~1.9 ms per record instead of ~0.3 ms).
         self._write_lock = threading.Lock()
-        #: (pid, connection): a forked child never uses (or closes) its parent's connection.
-        self._writers: list[tuple[int, sqlite3.Connection]] = []
+        #: (pid, file id, connection): a forked child never uses (or closes) its parent's
+        #: connection, and a database file swapped in under the same name (`history repair`)
+        #: gets a connection of its own (the old one is only closed with the History).
+        self._writers: list[tuple[int, tuple[int, int] | None, sqlite3.Connection]] = []
         self._finalizer = weakref.finalize(self, _close_own, self._writers)
         self._writer()
 
     # --- connections ----------------------------------------------------------------------
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One short-lived connection, always closed; autocommit, transactions explicit."""
-        conn = sqlite3.connect(self.db_path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            yield conn
-        finally:
-            conn.close()
+        """One short-lived connection, always closed; autocommit, transactions explicit.
+        SQLite's errors about the file (damaged, full, read-only) leave as history errors."""
+        with sqlite_errors(self.db_path):
+            conn = sqlite3.connect(self.db_path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                yield conn
+            finally:
+                conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -121,20 +146,27 @@ class History:
             conn.execute("COMMIT")
 
     def _writer(self) -> sqlite3.Connection | None:
-        """This process's long-lived connection (opened on first use); None once closed."""
+        """This process's long-lived connection to the file now at `db_path` (opened on first
+        use); None once closed."""
         pid = os.getpid()
-        for owner, conn in self._writers:
-            if owner == pid:
+        file_id = _file_id(self.db_path)
+        for owner, opened, conn in self._writers:
+            if owner == pid and opened == file_id and file_id is not None:
                 return conn
         if not self._finalizer.alive:
             return None
-        conn = sqlite3.connect(
-            self.db_path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
-        self._writers.append((pid, conn))
+        with sqlite_errors(self.db_path):
+            conn = sqlite3.connect(
+                self.db_path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            except BaseException:
+                conn.close()
+                raise
+        self._writers.append((pid, _file_id(self.db_path), conn))
         return conn
 
     @contextmanager
@@ -142,7 +174,7 @@ class History:
         """`_transaction` on the long-lived connection, one thread at a time. Any failure
         (at COMMIT too) rolls back; a connection that cannot roll back is closed and dropped,
         so it never keeps the write lock."""
-        with self._write_lock:
+        with sqlite_errors(self.db_path), self._write_lock:
             conn = self._writer()
             if conn is None:  # closed: the History stays usable on short-lived connections
                 with self._transaction() as short:
@@ -157,7 +189,7 @@ class History:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                 except BaseException:
-                    self._writers.remove((os.getpid(), conn))
+                    self._writers[:] = [w for w in self._writers if w[2] is not conn]
                     conn.close()
                 raise
 
@@ -167,10 +199,12 @@ class History:
         with self._transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.db_path} was written by a newer ideogram_nb (schema {version}, "
-                    f"this one knows {len(MIGRATIONS)}); upgrade ideogram_nb to use it"
-                )
+                raise HistoryVersionError(
+                    f"{self.db_path} was written by a newer ideogram_nb (schema version {version}; this "
+                    f"one knows {len(MIGRATIONS)}). It was left untouched: upgrade ideogram_nb "
+                    "(pip install -U ideogram_nb) to use it",
+                    path=self.db_path, found=version, known=len(MIGRATIONS),
+                )  # fmt: skip
             for migration in MIGRATIONS[version:]:
                 migration(conn)
             if version < len(MIGRATIONS):
@@ -274,7 +308,7 @@ class History:
         which is what keeps listing thousands of runs well under 100 ms."""
         d = dict(zip(RECORD_COLUMNS, row, strict=True))
         for name in JSON_COLUMNS:
-            d[name] = decode_json(d[name])
+            d[name] = decode_column(d[name], name, d["run_id"])
         rec = object.__new__(RunRecord)
         rec.__dict__.update(d)
         return rec
@@ -372,23 +406,35 @@ class History:
 
     # --- export (see `_export`: nbformat is imported only when exporting) ------------------
     def export_notebook(
-        self, path: str | Path, runs: Iterable[Any] | None = None, title: str | None = None
-    ) -> Path:
+        self, path: str | Path, runs: Iterable[Any] | None = None, title: str | None = None, *,
+        overwrite: bool = False,
+    ) -> Path:  # fmt: skip
         """Write runs (default: all, oldest first) as a notebook that re-runs them.
 
         `runs` may hold run ids, `RunRecord`s or `Result`s. The notebook's client names no
         provider, so `IDEOGRAM_NB_PROVIDER=replay` re-executes it from this history: the same
         images, nothing sent. Outputs are small JPEG thumbnails carrying each image's record.
+        `path` may be a folder (written inside it, as `runs.ipynb`); an existing file is
+        replaced only with `overwrite=True` (`FileExistsError` otherwise).
         """
         from ._export import export_notebook
 
-        return export_notebook(self, path, runs, title)
+        return export_notebook(self, path, runs, title, overwrite=overwrite)
 
-    def to_jsonl(self, path: str | Path, runs: Iterable[Any] | None = None) -> Path:
-        """Write runs as JSON lines, one `to_records()` dict per line, oldest first."""
+    def to_jsonl(self, path: str | Path, runs: Iterable[Any] | None = None, *, overwrite: bool = False) -> Path:
+        """Write runs as JSON lines, one `to_records()` dict per line, oldest first. A folder
+        gets `runs.jsonl` inside it; an existing file is replaced only with `overwrite=True`."""
         from ._export import to_jsonl
 
-        return to_jsonl(self, path, runs)
+        return to_jsonl(self, path, runs, overwrite=overwrite)
+
+    def check(self, *, verify_hashes: bool = True) -> CheckReport:
+        """Look for damage: the database's integrity, every run's images present (and, with
+        `verify_hashes`, matching their sha256), files no run names. Reads only; the report's
+        `summary()` is what `python -m ideogram_nb history check` prints, `ok` its verdict."""
+        from ._check import check_history
+
+        return check_history(self.path, verify_hashes=verify_hashes)
 
     def find_replay(self, request_hash: str) -> RunRecord | None:
         """The newest successful run of this request whose images are all still stored.
@@ -406,6 +452,14 @@ class History:
             if all(sha in self.store for sha in rec.image_shas()):
                 return rec
         return None
+
+    def find_recorded(self, request_hash: str) -> RunRecord | None:
+        """The newest successful run of this request, its images stored or not: what tells
+        replay's "never recorded" from "recorded, but its image is gone"."""
+        sql = f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status = 'ok' ORDER BY created_at DESC, seq DESC"
+        with self._connect() as conn:
+            row = conn.execute(sql + " LIMIT 1", (request_hash,)).fetchone()
+        return self._to_record(row) if row is not None else None
 
     def find_unknown(self, request_hash: str) -> RunRecord | None:
         """The newest run of this request whose outcome is unknown (maybe made and billed),

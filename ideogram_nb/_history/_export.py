@@ -43,7 +43,7 @@ from PIL import Image
 from .._config import EXPORT_THUMBNAIL_PX
 from .._specs._fields import ImageListParam, ImageParam
 from .._specs._registry import SPEC_CLASSES
-from ._files import write_atomic
+from ._files import export_target, write_atomic
 from ._metadata import META_KEY, read_metadata, toolkit_version
 from ._records import RunRecord
 from ._store import ImageStore, normalize_sha
@@ -404,20 +404,21 @@ def build_notebook(
     return nb
 
 
-def export_notebook(history: History, path: str | Path, runs: RunsArg = None, title: str | None = None) -> Path:
-    """Write the runs as a notebook at `path` (atomically) and return the path."""
-    target = Path(path).expanduser()
-    if target.suffix.lower() != ".ipynb":
-        target = target.with_name(target.name + ".ipynb")
+def export_notebook(
+    history: History, path: str | Path, runs: RunsArg = None, title: str | None = None, *, overwrite: bool = False
+) -> Path:
+    """Write the runs as a notebook at `path` (atomically) and return the path (see
+    `export_target`: a folder gets `runs.ipynb`; an existing file needs `overwrite`)."""
+    target = export_target(path, ".ipynb", add_suffix=True, overwrite=overwrite)
     records = select_runs(history, runs)
     nb = build_notebook(history, records, notebook_dir=target.absolute().parent, title=title)
     write_atomic(target, nbformat.writes(nb, version=4).encode("utf-8"))  # type: ignore[no-untyped-call]  # nbformat
     return target
 
 
-def to_jsonl(history: History, path: str | Path, runs: RunsArg = None) -> Path:
+def to_jsonl(history: History, path: str | Path, runs: RunsArg = None, *, overwrite: bool = False) -> Path:
     """One run per line (the `to_records()` dicts), oldest first unless `runs` orders them."""
-    target = Path(path).expanduser()
+    target = export_target(path, ".jsonl", add_suffix=False, overwrite=overwrite)
     lines = [json.dumps(rec.to_dict(), ensure_ascii=False) + "\n" for rec in select_runs(history, runs)]
     write_atomic(target, "".join(lines).encode("utf-8"))
     return target

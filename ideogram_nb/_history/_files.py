@@ -9,13 +9,29 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
+
+from .._config import EXPORT_DEFAULT_STEM
+from ._disk import os_error
 
 Buffer = bytes | bytearray | memoryview
 
 
-def write_atomic(target: Path, data: Buffer | list[Buffer], *, fsync: bool = False) -> None:
-    """Write `data` (or the pieces in a list, one after another) at `target` so readers see
+def write_atomic(target: Path, data: Buffer | Sequence[Buffer], *, fsync: bool = False) -> None:
+    """`_write_atomic`, with a full disk or a folder that refuses writing raised as a
+    `HistoryWriteError` naming `target` (and saying what to do), not as a bare `OSError`."""
+    try:
+        _write_atomic(target, data, fsync=fsync)
+    except OSError as exc:
+        translated = os_error(exc, target)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+def _write_atomic(target: Path, data: Buffer | Sequence[Buffer], *, fsync: bool = False) -> None:
+    """Write `data` (or a sequence of pieces, one after another) at `target` so readers see
     the old file, or all of the new one.
 
     With `fsync`, the file and its name are durable when this returns: the file is synced
@@ -37,7 +53,7 @@ def write_atomic(target: Path, data: Buffer | list[Buffer], *, fsync: bool = Fal
     placed = False
     try:
         try:
-            for piece in data if isinstance(data, list) else [data]:
+            for piece in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
                 _write_all(fd, piece)
             if fsync:
                 os.fsync(fd)
@@ -62,6 +78,26 @@ def write_atomic(target: Path, data: Buffer | list[Buffer], *, fsync: bool = Fal
                 pass
 
 
+def export_target(path: str | Path, suffix: str, *, add_suffix: bool, overwrite: bool) -> Path:
+    """The file an export given `path` writes, checked before any work is done.
+
+    A folder (an existing one, or a path ending in a separator) gets `runs<suffix>` inside
+    it: writing *beside* a folder the user named surprised everyone. With `add_suffix`, a
+    name without `suffix` gets it. An existing file is replaced only with `overwrite`: an
+    export is often named like the notebook it came from, and silently replacing that loses
+    work (`FileExistsError` otherwise, naming the file and the way to replace it).
+    """
+    text = os.fspath(path)
+    target = Path(text).expanduser()
+    if target.is_dir() or text.endswith(("/", os.sep)):
+        target = target / f"{EXPORT_DEFAULT_STEM}{suffix}"
+    elif add_suffix and target.suffix.lower() != suffix:
+        target = target.with_name(target.name + suffix)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} already exists; pass overwrite=True (command line: --overwrite) to replace it")
+    return target
+
+
 def _write_all(fd: int, data: Buffer) -> None:
     view = memoryview(data).cast("B")
     while view:
@@ -69,18 +105,18 @@ def _write_all(fd: int, data: Buffer) -> None:
 
 
 def make_folders(folder: Path) -> list[Path]:
-    """`folder.mkdir(parents=True, exist_ok=True)`, returning the folders that were missing
-    (outermost first). One made by another thread at the same moment counts as missing too:
-    its entry may not be synced yet, so whoever needs it durable syncs it."""
-    missing: list[Path] = []
-    while not folder.is_dir():
-        missing.append(folder)
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    for new in reversed(missing):
-        new.mkdir(exist_ok=True)
-    return missing[::-1]
+    """`folder.mkdir(parents=True, exist_ok=True)`, returning the folders it made (outermost
+    first). The usual case, a new shard in an existing store, is one `mkdir`."""
+    try:
+        os.mkdir(folder)
+    except FileNotFoundError:
+        made = make_folders(folder.parent)
+        return made + make_folders(folder)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+        return []
+    return [folder]
 
 
 def sync_new_folders(made: list[Path]) -> None:

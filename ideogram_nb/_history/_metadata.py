@@ -19,13 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
-
 from .._api import LEGACY_DEFAULT_MODEL
+from .._errors import MetadataError
 from .._version import __version__
 from ._files import write_atomic
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from .._specs._base import Spec
 
 #: PNG text chunk holding the JSON record (also the key looked up in JPEG/WebP).
@@ -87,7 +88,8 @@ def parameters_text(meta: dict[str, Any], size: tuple[int, int] | None = None) -
     Absent parts are left out. `size` is the image's own size, used when the record has
     no resolution.
     """
-    spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
+    raw_spec = meta.get("spec")
+    spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
     endpoint = str(meta.get("endpoint") or spec.get("endpoint") or "")
     prompt = spec.get("prompt") or meta.get("prompt") or ""
     lines = [str(prompt)] if prompt else []
@@ -255,6 +257,8 @@ def _embedded_json(data: bytes) -> dict[str, Any] | None:
 
 
 def _to_png(data: bytes) -> bytes:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as im:
         out = io.BytesIO()
         im.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
@@ -262,6 +266,8 @@ def _to_png(data: bytes) -> bytes:
 
 
 def _to_lossy(data: bytes, fmt: str, meta: dict[str, Any] | None, quality: int) -> bytes:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as im:
         im.load()
         kwargs: dict[str, Any] = {}
@@ -273,18 +279,21 @@ def _to_lossy(data: bytes, fmt: str, meta: dict[str, Any] | None, quality: int) 
             if fmt == "JPEG":
                 kwargs["comment"] = text
         if fmt == "JPEG":
-            im = _flatten(im)
+            picture = _flatten(im)
             kwargs.update(quality=quality)
         else:
+            picture = im
             kwargs.update(lossless=True)
         out = io.BytesIO()
-        im.save(out, format=fmt, **kwargs)
+        picture.save(out, format=fmt, **kwargs)
     return out.getvalue()
 
 
 def _flatten(im: Image.Image) -> Image.Image:
     """JPEG has no alpha: composite on white, which is what viewers show anyway."""
     if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
+        from PIL import Image
+
         rgba = im.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
@@ -293,35 +302,48 @@ def _flatten(im: Image.Image) -> Image.Image:
 
 
 # --- reading ------------------------------------------------------------------------------
-def _open_bytes(source: object) -> bytes:
+def _open_bytes(source: object) -> tuple[bytes, str]:
+    """The bytes, and how to name them in an error (the file's path, or "this image")."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
+        return bytes(source), "this image"
     path = getattr(source, "path", source)  # an ImageResult carries its stored path
     if isinstance(path, (str, os.PathLike)):
-        return Path(path).read_bytes()
+        try:
+            return Path(path).read_bytes(), str(path)
+        except OSError as exc:  # missing, a folder, no permission: ours, naming the file
+            raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
     raise TypeError(f"read_metadata needs a path or bytes, not {type(source).__name__}")
 
 
 def read_metadata(path_or_bytes: str | Path | bytes | object) -> dict[str, Any]:
     """The record saved in an image: the `ideogram_nb` JSON, else the parsed `parameters`.
 
-    Raises `ValueError` if the image carries neither.
+    Raises `MetadataError` (a `ValueError`) naming the file if it cannot be read, is not an
+    image Pillow can open, or carries neither record.
     """
-    data = _open_bytes(path_or_bytes)
-    with Image.open(io.BytesIO(data)) as im:
-        texts: dict[str, Any] = dict(getattr(im, "text", {}) or {})
-        comment = im.info.get("comment")
-        try:
-            description = im.getexif().get(_EXIF_IMAGE_DESCRIPTION)
-        except (OSError, SyntaxError, ValueError):  # a broken EXIF block is not our record
-            description = None
+    from PIL import Image
+
+    data, name = _open_bytes(path_or_bytes)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            texts: dict[str, Any] = dict(getattr(im, "text", {}) or {})  # PNG: may read to the end
+            comment = im.info.get("comment")
+            try:
+                description = im.getexif().get(_EXIF_IMAGE_DESCRIPTION)
+            except (OSError, SyntaxError, ValueError):  # a broken EXIF block is not our record
+                description = None
+    except (OSError, SyntaxError, ValueError) as exc:  # Pillow's UnidentifiedImageError is an OSError
+        raise MetadataError(
+            f"{name} is not a readable image (Pillow: {type(exc).__name__}); read_metadata reads PNG, "
+            "JPEG and WebP files saved by ideogram_nb"
+        ) from exc
     for candidate in (texts.get(META_KEY), comment, description):
         record = _parse_json_record(candidate)
         if record is not None:
             return record
     if isinstance(texts.get(PARAMETERS_KEY), str):
         return parse_parameters(texts[PARAMETERS_KEY])
-    raise ValueError("this image carries no ideogram_nb metadata (no 'ideogram_nb' or 'parameters' text)")
+    raise MetadataError(f"{name} carries no ideogram_nb metadata (no 'ideogram_nb' or 'parameters' text)")
 
 
 def _parse_json_record(value: object) -> dict[str, Any] | None:
@@ -389,7 +411,7 @@ def spec_from_image(path: str | Path | bytes | object) -> Spec:
     meta = read_metadata(path)
     spec = meta.get("spec")
     if not isinstance(spec, dict):
-        raise ValueError(
+        raise MetadataError(
             "this image has only A1111-style 'parameters', not an ideogram_nb record: "
             "it cannot be rebuilt into a spec (read_metadata() shows what it has)"
         )

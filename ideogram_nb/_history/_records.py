@@ -16,9 +16,14 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from .._errors import HistoryCorruptError
+
 #: "unknown": the request was sent and the answer lost (read timeout, dropped mid-answer, a
 #: gateway error): it may have been made and billed, so nothing re-sends it unless asked.
 STATUSES = ("ok", "error", "unknown")
+#: How the error of a call's in-flight row begins (`_client.IN_FLIGHT_MESSAGE`): a row still
+#: saying so after its process is gone stopped mid-call; `repair` settles it from its images.
+IN_FLIGHT_PREFIX = "in flight:"
 
 
 def utc_now_iso() -> str:
@@ -81,7 +86,7 @@ class RunRecord:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         for field_name, at in LIST_JSON_AT.items():  # all four at once: one slow call per record
             if field_name not in d:  # one assigned before it was read wins
-                d[field_name] = decode_json(row[at])
+                d[field_name] = decode_column(row[at], field_name, d.get("run_id"))
         del d["_row"]
         return d[name]
 
@@ -118,6 +123,19 @@ def decode_json(text: str) -> Any:
     except (StopIteration, ValueError):  # not (only) JSON: json.loads raises its usual error
         return json.loads(text)
     return value if end == len(text) else json.loads(text)
+
+
+def decode_column(text: Any, name: str, run_id: object) -> Any:
+    """`decode_json` of one of a row's JSON columns. Text that does not parse means a damaged
+    page that still reads as text: a `HistoryCorruptError` naming the run, not a bare
+    `JSONDecodeError` from deep inside a listing."""
+    try:
+        return decode_json(text)
+    except (TypeError, ValueError) as exc:
+        raise HistoryCorruptError(
+            f"run {run_id}: its {name} in the history database is garbled (a damaged page?); run "
+            "`python -m ideogram_nb history check` on the history's folder, then `history repair`"
+        ) from exc
 
 
 def search_text_of(rec: RunRecord) -> str:

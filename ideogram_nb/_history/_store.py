@@ -12,7 +12,7 @@ import hashlib
 import re
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from .._config import (
     THUMBNAIL_PX,
     home_dir,
 )
+from .._errors import MissingImageError
 from .._thumbnails import make_thumbnail
 from ._files import Buffer, make_folders, sync_new_folders, write_atomic
 from ._metadata import embed_metadata_parts
@@ -88,7 +89,7 @@ class ImageStore:
             raise ValueError("not a PNG, JPEG or WebP image, and no suffix= given to name its format")
         return self._put_pieces([data], ext)
 
-    def _put_pieces(self, pieces: list[Buffer], ext: str) -> tuple[str, Path]:
+    def _put_pieces(self, pieces: Sequence[Buffer], ext: str) -> tuple[str, Path]:
         """Store the join of `pieces` without making it: hashed and written piece by piece."""
         digest = hashlib.sha256()
         for piece in pieces:
@@ -135,10 +136,14 @@ class ImageStore:
         return None
 
     def get(self, sha: str) -> bytes:
-        """The stored bytes; KeyError naming the sha if they are not here."""
+        """The stored bytes; `MissingImageError` (a `KeyError`) naming the sha if they are not here."""
         found = self.path(sha)
         if found is None:
-            raise KeyError(f"image sha256:{sha} is not in {self.root}")
+            raise MissingImageError(
+                f"image sha256:{sha} is not in {self.root} (deleted, or a partial copy?): "
+                "`python -m ideogram_nb history check` lists every image runs name that is gone",
+                sha256=normalize_sha(sha) or sha, path=self.root,
+            )  # fmt: skip
         return found.read_bytes()
 
     def resolve(self, sha: str) -> bytes | None:
@@ -176,10 +181,10 @@ class ImageStore:
         if (px, q) in PREMADE.sizes:
             made = PREMADE.claim((str(self.root), hexsha), (px, q))
             if made is not None:
-                write_atomic(cached, made)
+                _cache_quietly(cached, made)
                 return made
         data = make_thumbnail(self.get(hexsha), px, q)
-        write_atomic(cached, data)  # a lost thumbnail is remade: no fsync needed
+        _cache_quietly(cached, data)
         return data
 
     def _thumb_path(self, hexsha: str, px: int, quality: int) -> Path:
@@ -188,6 +193,16 @@ class ImageStore:
 
     #: The package's one thumbnail maker (`ideogram_nb._thumbnails`), for images in no store.
     make_thumbnail = staticmethod(make_thumbnail)
+
+
+def _cache_quietly(target: Path, data: bytes) -> None:
+    """Keep a thumbnail for next time if the disk lets us: a read-only copy of a history (or
+    a full disk) still shows its images, it just makes them again. No fsync: a lost
+    thumbnail is remade."""
+    try:
+        write_atomic(target, data)
+    except OSError:  # HistoryWriteError is one
+        pass
 
 
 def _clean_suffix(suffix: str | None) -> str | None:

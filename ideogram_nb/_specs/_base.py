@@ -119,7 +119,7 @@ class Spec(param.Parameterized):
             lo, hi = p.bounds
             rule = f"must be a whole number from {lo} to {hi}"
             rule += ", or None for the service default" if p.allow_None else ""
-        elif isinstance(p, param.String):
+        elif isinstance(p, param.String) and not str(exc).startswith(f"{key}: "):
             rule = "must be text (a str)"
         else:
             msg = str(exc)

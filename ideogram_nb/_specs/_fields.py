@@ -86,9 +86,27 @@ class Choice(_SelectorBase):
 
 
 class Text(_StringBase):
-    """Free text; None is stored as "" so text widgets always have a string to show."""
+    """Free text; None is stored as "" so text widgets always have a string to show.
+
+    A lone surrogate (half of a UTF-16 pair, left by some copy-pastes from Windows apps and
+    PDFs) is refused at once: it cannot be encoded as UTF-8, so no request, history row or
+    image record could hold it, and the failure would otherwise surface far away as a raw
+    `UnicodeEncodeError`.
+    """
 
     __slots__: list[str] = []
+
+    def _validate_value(self, value: Any, allow_None: bool) -> None:
+        super()._validate_value(value, allow_None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"{self.name}: holds a lone surrogate ({value[exc.start]!r} at character {exc.start}), "
+                    "which is not valid text and cannot be sent (often left by a copy-paste); "
+                    "delete or retype that character"
+                ) from None
 
     @_instance_descriptor
     def __set__(self, obj: Any, val: Any) -> None:

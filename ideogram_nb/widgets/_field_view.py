@@ -72,6 +72,7 @@ class FieldView:
         to_param: Callable[[Any], Any] = _identity,
         from_param: Callable[[Any], Any] = _identity,
         follow: Callable[[param.Parameter[Any], Any], None] | None = None,
+        show: Callable[[Any], None] | None = None,
     ) -> None:
         self.name = name
         self.control = control
@@ -80,6 +81,7 @@ class FieldView:
         self._to_param = to_param
         self._from_param = from_param
         self._follow = follow
+        self._show = show
         self.level: str | None = None
         self.text = ""
 
@@ -89,6 +91,9 @@ class FieldView:
 
     def show(self, value: Any) -> None:
         """Put a spec value on the control (the caller guards against echo)."""
+        if self._show is not None:
+            self._show(value)
+            return
         self.control.value = self._from_param(value)
 
     def follow(self, pobj: param.Parameter[Any], value: Any) -> None:

@@ -152,7 +152,8 @@ class HistoryQuery:
         return f"Export {n} selected" if n else f"Export all {self.totals['runs']}"
 
     def export(self, path: str | Path, title: str | None = None) -> Path:
-        return self.history.export_notebook(path, runs=self.export_runs(), title=title)
+        """Export to the path shown beside the button: clicking it again updates that file."""
+        return self.history.export_notebook(path, runs=self.export_runs(), title=title, overwrite=True)
 
     def record(self, run_id: str) -> ig.RunRecord:
         for rec in self.records:

@@ -199,16 +199,13 @@ def selector_field(ctx: FieldContext) -> FieldView:
         if isinstance(control, W.ToggleButtons):
             control.tooltips = [ctx.doc] * len(new_options)
 
-    view = FieldView(ctx.name, control, to_param=_to_choice, from_param=_from_choice, follow=follow)
-
     def show(value: Any) -> None:
         labels = [v for _, v in control.options]
         if _from_choice(value) not in labels:
             follow(ctx.spec.param[ctx.name], value)
         control.value = _from_choice(value)
 
-    view.show = show  # type: ignore[method-assign]
-    return view
+    return FieldView(ctx.name, control, to_param=_to_choice, from_param=_from_choice, follow=follow, show=show)
 
 
 def list_selector_field(ctx: FieldContext) -> FieldView:
