@@ -156,9 +156,7 @@ def profile_client(client: ig.Client, first_round: int, calls: int) -> list[tupl
     total = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items() if fn == "run" and f.endswith("_client.py"))
     rows = [("Client.run (total)", total / calls * 1000)]
     for label, file_suffix, func in PROFILE_PARTS:
-        ms = sum(
-            ct for (f, _, fn), (_, _, _, ct, _) in stats.items() if fn == func and f.endswith(file_suffix)
-        )
+        ms = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items() if fn == func and f.endswith(file_suffix))
         rows.append((label, ms / calls * 1000))
     return rows
 
@@ -246,7 +244,7 @@ def nagle_stall(folder: Path, calls: int = STALL_CALLS) -> tuple[float, float]:
         times: list[list[float]] = [[], []]
         with httpx.Client(timeout=60) as stock_http, httpx.Client(timeout=60) as ref_http:
             for i in range(calls):
-                for k in ((0, 1) if i % 2 == 0 else (1, 0)):
+                for k in (0, 1) if i % 2 == 0 else (1, 0):
                     http = (stock_http, ref_http)[k]
                     times[k].append(bare_call(http, servers[k][1], spec_for(30_000 + 2 * i + k), folder))
     finally:

@@ -85,6 +85,7 @@ NOT_SENT_UNRECORDED = (
     "Nothing was sent: a call leaves only once the history has recorded it, so no paid call goes unrecorded"
 )
 
+
 class _ApiKeyAuth(httpx.Auth):
     """Adds `Api-Key` as the request is sent, so the key never sits in our own frames'
     locals (tracebacks that show locals: IPython `%xmode Verbose`, Sentry, rich).
@@ -187,9 +188,7 @@ class Client:
         result = self._run(spec, label, resend_unknown)
         return result.raise_for_error()
 
-    def submit(
-        self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None
-    ) -> cf.Future[Result]:
+    def submit(self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None) -> cf.Future[Result]:
         """Run in the background; the notebook stays live. The future raises like `run`."""
         spec.validate()  # fail now, in the caller's cell, not later in a callback
         return self._pool.submit(self.run, spec, label=label, resend_unknown=resend_unknown)

@@ -101,9 +101,7 @@ class ComparisonError(SpecError):
         for legend, p in cell_problems:
             by_cell.setdefault(legend, []).append(p)
         self.cells = by_cell
-        lines = [
-            f"comparison has {len(self.problems)} problems in {len(by_cell)} of {n_cells} cells; nothing was run:"
-        ]
+        lines = [f"comparison has {len(self.problems)} problems in {len(by_cell)} of {n_cells} cells; nothing was run:"]
         everywhere = [p for p in next(iter(by_cell.values()), []) if all(p in ps for ps in by_cell.values())]
         if everywhere and len(by_cell) == n_cells > 1:
             lines.append("  every cell:")
@@ -374,8 +372,11 @@ def outcome_unknown(error: APIError) -> OutcomeUnknownError:
 _UNKNOWN_CLASSES: dict[str, type[OutcomeUnknownError]] = {
     cls.__name__: cls
     for cls in (
-        OutcomeUnknownError, OutcomeUnknownTimeoutError, OutcomeUnknownConnectionError, OutcomeUnknownServerError,
-    )  # fmt: skip
+        OutcomeUnknownError,
+        OutcomeUnknownTimeoutError,
+        OutcomeUnknownConnectionError,
+        OutcomeUnknownServerError,
+    )
 }
 
 

@@ -225,8 +225,7 @@ def open_image(value: Any) -> Image.Image:
     if isinstance(path, (str, Path)):
         return _load(path)
     raise ImageInputError(
-        f"cannot read an image from {type(value).__name__}: give a path, bytes, a PIL image "
-        "or a result image"
+        f"cannot read an image from {type(value).__name__}: give a path, bytes, a PIL image or a result image"
     )
 
 

@@ -117,9 +117,7 @@ def _apply_ops(arr: np.ndarray, ops: Sequence[Op]) -> None:
         elif kind == "bitmap":
             bits = _b64png_to_bits(op["png"])
             if bits.shape != arr.shape:
-                raise ValueError(
-                    f"bitmap op is {bits.shape[1]}x{bits.shape[0]}, mask is {arr.shape[1]}x{arr.shape[0]}"
-                )
+                raise ValueError(f"bitmap op is {bits.shape[1]}x{bits.shape[0]}, mask is {arr.shape[1]}x{arr.shape[0]}")
             arr[...] = bits
     flush()
 
@@ -366,8 +364,7 @@ class Mask:
         if image_size is not None and tuple(image_size) != self.size:
             iw, ih = image_size
             raise ImageInputError(
-                f"mask is {self._width}x{self._height} but the image is {iw}x{ih}; "
-                "they must be exactly the same size"
+                f"mask is {self._width}x{self._height} but the image is {iw}x{ih}; they must be exactly the same size"
             )
         problem = self.coverage_problem()
         if problem is not None:

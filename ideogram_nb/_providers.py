@@ -120,9 +120,7 @@ def _upstream(provider: str | None, api_key: str | None) -> str:
     return _key_provider() or PROVIDER_OFFLINE
 
 
-def resolve_route(
-    provider: str | None = None, api_key: str | None = None, base_url: str | None = None
-) -> Route:
+def resolve_route(provider: str | None = None, api_key: str | None = None, base_url: str | None = None) -> Route:
     """Pick the provider, key and host. Raises `ValueError` for an unknown provider and
     `MissingKeyError` for a real provider with no key (nothing would ever succeed)."""
     chosen = provider or os.environ.get(ENV_PROVIDER) or None

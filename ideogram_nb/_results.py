@@ -164,10 +164,7 @@ class Result:
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"error={type(self.error).__name__}"
         what = f"{len(self.descriptions)} descriptions" if self.descriptions else f"{len(self.images)} images"
-        return (
-            f"<Result {self.run_id} {self.endpoint} via {self.provider}: {state}, {what}, "
-            f"${self.cost_usd:.3f}>"
-        )
+        return f"<Result {self.run_id} {self.endpoint} via {self.provider}: {state}, {what}, ${self.cost_usd:.3f}>"
 
     def _repr_html_(self) -> str:
         from html import escape

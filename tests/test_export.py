@@ -63,7 +63,7 @@ def jpegs(cell) -> list[bytes]:
 
 
 # --- code that rebuilds the request ---------------------------------------------------------
-TRICKY = ['plain', 'with "double" and \'single\' quotes', "back\\slash", "line\nbreak\ttab", "ünïcødé ✓ 🌊", "\x00\x1f"]
+TRICKY = ["plain", "with \"double\" and 'single' quotes", "back\\slash", "line\nbreak\ttab", "ünïcødé ✓ 🌊", "\x00\x1f"]
 
 
 @pytest.mark.parametrize("text", TRICKY)
@@ -186,7 +186,11 @@ def test_sixty_four_thumbnails_weigh_under_three_percent_of_the_full_pngs(client
     assert len(distinct) == 16
     path = history.export_notebook(tmp_path / "big.ipynb")
     nb = nbformat.read(path, as_version=4)
-    shown = [sha for c in code_cells(nb) for sha in [im["sha256"] for im in history[c.metadata["ideogram_nb"]["run_id"]].images]]
+    shown = [
+        sha
+        for c in code_cells(nb)
+        for sha in [im["sha256"] for im in history[c.metadata["ideogram_nb"]["run_id"]].images]
+    ]
     assert len(shown) == 64 == sum(len(jpegs(c)) for c in code_cells(nb))
     full = sum(len(base64.b64encode(history.store.get(sha))) for sha in shown)
     ratio = path.stat().st_size / full
@@ -234,8 +238,13 @@ def test_export_is_deterministic_and_selects_runs_in_the_given_order(client, his
 def test_a_newer_identical_request_is_pointed_out(history, tmp_path):
     spec = ig.Generate(prompt="same words")
     older, newer = (
-        ig.RunRecord(provider="ideogram", endpoint="generate", spec=spec.to_dict(), request_hash=request_hash(spec),
-                     images=[{"sha256": history.store.put(png(color=(c, c, c)))[0], "seed": c}])
+        ig.RunRecord(
+            provider="ideogram",
+            endpoint="generate",
+            spec=spec.to_dict(),
+            request_hash=request_hash(spec),
+            images=[{"sha256": history.store.put(png(color=(c, c, c)))[0], "seed": c}],
+        )
         for c in (1, 2)
     )  # fmt: skip  (the real service: no seed sent, so the same request gave other images)
     history.record(older)
@@ -325,7 +334,9 @@ def test_an_unknown_run_is_marked_and_its_cell_does_not_send_it_again(history, t
     assert lost_code.metadata["ideogram_nb"]["status"] == "unknown"
     assert "**outcome unknown, possibly billed**: OutcomeUnknownConnectionError" in lost_md.source
     assert "$0.030 possibly billed" in lost_md.source and "resend = True" in lost_md.source
-    assert "resend = False" in lost_code.source and lost_code.outputs[0].text.startswith("OutcomeUnknownConnectionError")
+    assert "resend = False" in lost_code.source and lost_code.outputs[0].text.startswith(
+        "OutcomeUnknownConnectionError"
+    )
     ast.parse(lost_code.source)
 
     # Executed as exported: nothing is sent; the reader is told why and how to send it.
@@ -358,7 +369,10 @@ def test_an_export_given_a_folder_writes_inside_it(client, history, tmp_path):
 
 def test_an_export_never_replaces_a_file_unless_asked(client, history, tmp_path):
     client.run(ig.Generate(prompt="precious", seed=1))
-    for target, export in ((tmp_path / "mine.ipynb", history.export_notebook), (tmp_path / "mine.jsonl", history.to_jsonl)):
+    for target, export in (
+        (tmp_path / "mine.ipynb", history.export_notebook),
+        (tmp_path / "mine.jsonl", history.to_jsonl),
+    ):
         target.write_text("my own work")
         with pytest.raises(FileExistsError, match="overwrite=True") as info:
             export(target)

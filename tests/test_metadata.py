@@ -247,6 +247,7 @@ def test_toolkit_version_needs_no_installed_metadata(monkeypatch):
 def test_spec_from_image_rebuilds_the_spec_with_the_image_seed(tmp_path):
     from ideogram_nb._specs import _base as base
     from ideogram_nb._specs import _v3 as v3
+
     spec = v3.Generate(prompt="a lighthouse at dusk", num_images=4, rendering_speed="TURBO")
     meta = {"endpoint": "generate", "spec": spec.to_dict(), "seed": 777, "resolution": "1024x1024",
             "prompt": "a lighthouse at dusk", "provider": "offline"}  # fmt: skip

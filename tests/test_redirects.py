@@ -130,12 +130,16 @@ def test_image_downloads_follow_redirects_and_never_carry_the_key():
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             self.requests.append(request)
             if request.method == "GET" and request.url.host != "cdn.example":
-                cdn = request.url.copy_with(host="cdn.example", params={**dict(request.url.params), "h": str(request.url.host)})
+                cdn = request.url.copy_with(
+                    host="cdn.example", params={**dict(request.url.params), "h": str(request.url.host)}
+                )
                 return httpx.Response(302, headers={"Location": str(cdn)}, request=request)
             if request.url.host == "cdn.example":
                 params = dict(request.url.params)
                 origin = params.pop("h")
-                request = httpx.Request("GET", request.url.copy_with(host=origin, params=params), headers=request.headers)
+                request = httpx.Request(
+                    "GET", request.url.copy_with(host=origin, params=params), headers=request.headers
+                )
             return self.sim.handle_request(request)
 
     wire = CdnHop()

@@ -178,9 +178,10 @@ def test_exported_notebook_replays_in_a_kernel_with_identical_images_and_no_netw
             assert text.startswith("ReplayMiss: no recorded run matches this Generate request")
             assert not any(o.output_type == "error" for o in cell.outputs)
     describe = next(c for r, (c, _) in by_run.items() if before[r].endpoint == "describe")
-    assert "".join(o.get("text", "") for o in describe.outputs).splitlines() == before[
-        next(r for r in before if before[r].endpoint == "describe")
-    ].descriptions
+    assert (
+        "".join(o.get("text", "") for o in describe.outputs).splitlines()
+        == before[next(r for r in before if before[r].endpoint == "describe")].descriptions
+    )
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -201,7 +202,9 @@ def test_the_same_through_the_command_line(project, replay_env):
 
     assert not replay_env.exists(), replay_env.read_text()
     _check_replay(history, before)
-    listed = _run([sys.executable, "-m", "ideogram_nb", "history", "list", "--provider", "replay", "--json", *home], project)
+    listed = _run(
+        [sys.executable, "-m", "ideogram_nb", "history", "list", "--provider", "replay", "--json", *home], project
+    )
     assert listed.returncode == 0, listed.stderr
     replayed = [json.loads(line) for line in listed.stdout.splitlines()]
     assert sorted(r["replayed_from"] for r in replayed) == sorted(r for r in before if before[r].ok)

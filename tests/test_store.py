@@ -294,7 +294,10 @@ def test_outputs_get_their_thumbnails_made_ahead_and_cached_on_first_use(tmp_pat
     monkeypatch.setattr(_store, "make_thumbnail", boom)
     stored = path.read_bytes()
     grid, export = make_thumbnails(stored, PREMADE.sizes)
-    assert PREMADE.sizes == ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
+    assert PREMADE.sizes == (
+        (THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY),
+        (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY),
+    )
     assert grid == make_thumbnail(stored, THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY)
     assert store.thumbnail(sha) == grid
     assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 1  # each size is written when asked for

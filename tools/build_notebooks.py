@@ -712,9 +712,9 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     merge stream outputs split by the kernel's flushing."""
     nb.metadata.pop("widgets", None)
     nb.metadata["language_info"] = {
-        k: v for k, v in nb.metadata.get("language_info", {}).items() if k in ("name", "codemirror_mode",
-                                                                              "file_extension", "mimetype",
-                                                                              "nbconvert_exporter", "pygments_lexer")
+        k: v
+        for k, v in nb.metadata.get("language_info", {}).items()
+        if k in ("name", "codemirror_mode", "file_extension", "mimetype", "nbconvert_exporter", "pygments_lexer")
     }  # the exact Python version is a fact about the machine that built it, not the notebook
     for cell in nb.cells:
         cell.metadata.pop("execution", None)

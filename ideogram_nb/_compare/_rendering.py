@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 COMPARE_CHUNK = "compare"
 
 
-
 def thumbnail_data_uri(path: Any, px: int = HTML_THUMBNAIL_PX) -> str | None:
     """A small inline JPEG (transparency on white): the HTML view never embeds full PNGs."""
     try:

@@ -237,8 +237,7 @@ class History:
         missing = [sha for sha in rec.image_shas() if sha not in self.store]
         if missing:
             raise ValueError(
-                f"run {rec.run_id} names images that are not in the store: "
-                + ", ".join(f"sha256:{s}" for s in missing)
+                f"run {rec.run_id} names images that are not in the store: " + ", ".join(f"sha256:{s}" for s in missing)
             )
         row = self._row(rec)
         try:
@@ -441,10 +440,7 @@ class History:
 
         Replayed runs count too: they name the same stored images as the original.
         """
-        sql = (
-            f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status = 'ok' "
-            "ORDER BY created_at DESC, seq DESC"
-        )
+        sql = f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status = 'ok' ORDER BY created_at DESC, seq DESC"
         with self._connect() as conn:
             rows = conn.execute(sql, (request_hash,)).fetchall()
         for row in rows:

@@ -85,8 +85,7 @@ class CellView(W.VBox):
             per_row = 1 if n == 1 else 2
             tile = self._px // per_row
             self.images.children = tuple(
-                W.Image(value=result_thumbnail(im, tile, self._store), format="jpeg", width=tile)
-                for im in cell.images
+                W.Image(value=result_thumbnail(im, tile, self._store), format="jpeg", width=tile) for im in cell.images
             )
             seeds = ", ".join(str(s) for s in dict.fromkeys(cell.seeds))
             self.caption.value = f"<small>seed {escape(seeds)}</small>"

@@ -122,7 +122,6 @@ class FieldView:
         self.message.layout.display = None
 
 
-
 class OptionalSlider(W.HBox):
     """A slider that can also mean "service default": unticked → None."""
 
@@ -160,4 +159,3 @@ class OptionalSlider(W.HBox):
             self.slider.disabled = not self.use.value
         finally:
             self._busy = False
-

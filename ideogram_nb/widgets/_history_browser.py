@@ -339,4 +339,3 @@ class HistoryBrowser(W.VBox):
             self.export()
         except (ValueError, KeyError, OSError) as exc:
             self.export_message.value = f"<span style='color:{_ERROR}'>Not exported: {escape(str(exc))}</span>"
-

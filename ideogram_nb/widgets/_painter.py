@@ -82,23 +82,35 @@ class MaskPainter(widgets.VBox):
         self._drag_tool = "brush"
         self._drag_radius = 1.0
 
-        self.tool = widgets.ToggleButtons(options=TOOLS, value="brush", tooltips=[
-            "Paint the area to edit", "Erase from the area to edit", "Drag a rectangle to edit"])
+        self.tool = widgets.ToggleButtons(
+            options=TOOLS,
+            value="brush",
+            tooltips=["Paint the area to edit", "Erase from the area to edit", "Drag a rectangle to edit"],
+        )
         self.tool.style.button_width = "90px"
         self.size_slider = widgets.FloatSlider(
-            value=brush_percent, min=0.5, max=30.0, step=0.5, description="Brush %",
-            readout_format=".1f", tooltip="Brush diameter, in % of the image's shorter side")
+            value=brush_percent,
+            min=0.5,
+            max=30.0,
+            step=0.5,
+            description="Brush %",
+            readout_format=".1f",
+            tooltip="Brush diameter, in % of the image's shorter side",
+        )
         self.size_label = widgets.Label()
         self.undo_button = widgets.Button(description="Undo", icon="undo", tooltip="Undo the last change")
         self.redo_button = widgets.Button(description="Redo", icon="repeat", tooltip="Redo")
         self.clear_button = widgets.Button(description="Clear", icon="eraser", tooltip="Keep the whole image")
         self.invert_button = widgets.Button(description="Invert", icon="adjust", tooltip="Swap edit and keep")
         self.preview_toggle = widgets.ToggleButton(
-            description="Preview mask", icon="eye",
-            tooltip="Show the exact black/white PNG that will be sent (black = edit)")
+            description="Preview mask",
+            icon="eye",
+            tooltip="Show the exact black/white PNG that will be sent (black = edit)",
+        )
         # its own size, not stretched by the VBox to the output's width (Voilà: the whole page)
-        self.canvas = MultiCanvas(3, width=1, height=1,
-                                  layout=widgets.Layout(align_self="flex-start", max_width="100%"))
+        self.canvas = MultiCanvas(
+            3, width=1, height=1, layout=widgets.Layout(align_self="flex-start", max_width="100%")
+        )
         self.preview = widgets.Image(format="png", value=b"", layout=widgets.Layout(display="none"))
         self.status = widgets.HTML()
         self.warning = widgets.HTML(layout=widgets.Layout(display="none"))
@@ -121,11 +133,18 @@ class MaskPainter(widgets.VBox):
         self.canvas.on_touch_end(lambda touches: self._on_mouse_up(*(touches[0] if touches else (None, None))))
         redraw_when_client_ready(self.canvas, self._redraw_all)
 
-        toolbar = widgets.HBox([self.tool, self.undo_button, self.redo_button, self.clear_button,
-                                self.invert_button, self.preview_toggle],
-                               layout=widgets.Layout(flex_flow="row wrap"))
-        self.children = (toolbar, widgets.HBox([self.size_slider, self.size_label]),
-                         self.canvas, self.preview, self.status, self.warning)
+        toolbar = widgets.HBox(
+            [self.tool, self.undo_button, self.redo_button, self.clear_button, self.invert_button, self.preview_toggle],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        self.children = (
+            toolbar,
+            widgets.HBox([self.size_slider, self.size_label]),
+            self.canvas,
+            self.preview,
+            self.status,
+            self.warning,
+        )
         self.set_image(image, mask=mask, notify=False)
 
     # --- public API ---------------------------------------------------------------------

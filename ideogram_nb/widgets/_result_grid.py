@@ -164,7 +164,7 @@ class ResultGrid(W.VBox):
             description="Withheld" if image.withheld else "Select",
             tooltip="Show this image larger, with its record and actions",
             layout=W.Layout(width="100%"),
-        )  # fmt: skip
+        )
         button.on_click(lambda _b: self.select(index))
         tile = W.VBox([thumb, caption, button], layout=W.Layout(border=_TILE_BORDER, padding="4px"))
         self._image_tiles.append(tile)

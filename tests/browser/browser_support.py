@@ -146,7 +146,8 @@ def start_server(kind: str, root: Path, tmp: Path, *, notebook: str | None = Non
         settings = Path(env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True, exist_ok=True)
         (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
+            json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8"
+        )
     log = tmp / f"{kind}-server.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT,
@@ -159,7 +160,9 @@ def start_server(kind: str, root: Path, tmp: Path, *, notebook: str | None = Non
             raise RuntimeError(f"{kind} server exited with {proc.returncode}:\n{server.log_tail()}")
         if time.monotonic() > deadline:
             server.stop()
-            raise RuntimeError(f"{kind} server did not open port {port} in {SERVER_START_S:.0f} s:\n{server.log_tail()}")
+            raise RuntimeError(
+                f"{kind} server did not open port {port} in {SERVER_START_S:.0f} s:\n{server.log_tail()}"
+            )
         time.sleep(0.2)
     return server
 

@@ -144,9 +144,13 @@ def paint_strokes(page: Any, canvas: Any, out: Any, strokes: Any, start_count: i
     for i, (start, end) in enumerate(strokes, 1):
         bs.drag(page, canvas, start, end)
         changes = bs.wait_for(
-            lambda n=start_count + i: (c := [r for r in bs.session_reports(out, "painter", pid)
-                                             if r["event"] == "change"]) and len(c) >= n and c,  # fmt: skip
-            30, f"the kernel's report of stroke {i}",
+            lambda n=start_count + i: (
+                (c := [r for r in bs.session_reports(out, "painter", pid) if r["event"] == "change"])
+                and len(c) >= n
+                and c
+            ),
+            30,
+            f"the kernel's report of stroke {i}",
         )
     return changes[start_count:]
 

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "notebooks" / "studio.ipynb"
 
 CELLS = [
-    ("markdown", """\
+    (
+        "markdown",
+        """\
 # ideogram_nb Studio
 
 Every Ideogram endpoint in one place: type a prompt in **Generate** and press **Run**. Each
@@ -31,21 +33,31 @@ save); **Compare** plans A/B and X/Y/Z grids and shows the cost before anything 
 With no API key this runs on the built-in offline simulator: the images are synthetic and
 nothing is billed. For the real service, pick the provider, paste your key and press **Use**
 (the key stays in this kernel's memory only), or set `IDEOGRAM_API_KEY` or `AIHUBMIX_API_KEY`
-before starting Jupyter."""),
-    ("code", """\
+before starting Jupyter.""",
+    ),
+    (
+        "code",
+        """\
 import ideogram_nb as ig
 from ideogram_nb.widgets import Studio
 
 studio = Studio()
-studio"""),
-    ("markdown", """\
+studio""",
+    ),
+    (
+        "markdown",
+        """\
 The Studio is a Python object too: `studio.forms[endpoint]` is each tab's form (its `.spec`
 is linked both ways), `studio.show_spec(spec)` opens a spec in its tab, and
-`studio.total_cost` is what this session has spent."""),
-    ("code", """\
+`studio.total_cost` is what this session has spent.""",
+    ),
+    (
+        "code",
+        """\
 # NBVAL_CHECK_OUTPUT
 print("tabs:", ", ".join(studio.forms))
-print(f"spent so far: ${studio.total_cost:.2f}")"""),
+print(f"spent so far: ${studio.total_cost:.2f}")""",
+    ),
 ]
 
 

@@ -74,7 +74,8 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     painted = after["samples"][:n]
     assert all(flows.tinted(a, b) for a, b in zip(painted, before["samples"][:n], strict=True)), (painted, before)
     assert all(flows.same(a, b) for a, b in zip(after["samples"][n:], before["samples"][n:], strict=True)), (
-        "pixels away from the strokes changed")
+        "pixels away from the strokes changed"
+    )
     bs.screenshot(page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first, "lab-painter")
 
     # a reload (after saving, so the notebook keeps its widget outputs): the canvas comes back
@@ -90,7 +91,9 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     reloaded = flows.canvas_state(canvas, points)
     assert reloaded["opaque"] == 512 * 512
     assert all(flows.same(a, b, 8) for a, b in zip(reloaded["samples"], after["samples"], strict=True))
-    bs.screenshot(page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first, "lab-painter-reloaded")
+    bs.screenshot(
+        page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first, "lab-painter-reloaded"
+    )
 
     # drawing still reaches the browser after the reload (the canvas manager re-sent its target)
     more = flows.paint_strokes(page, canvas, out, [((0.5, 0.1), (0.5, 0.9))], 3, ready["pid"])

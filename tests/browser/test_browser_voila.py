@@ -85,7 +85,8 @@ def test_voila_painter_draws_takes_strokes_and_redraws_after_reload(browsing, vo
     flows.wait_image_drawn(page, canvas)
     fresh = flows.canvas_state(canvas, points)
     assert all(flows.same(a, b) for a, b in zip(fresh["samples"], before["samples"], strict=True)), (
-        "after the reload the canvas should show the image with an empty mask")
+        "after the reload the canvas should show the image with an empty mask"
+    )
     more = flows.paint_strokes(page, canvas, out, [((0.5, 0.1), (0.5, 0.9))], 0, again["pid"])
     assert 0.02 < more[0]["coverage"] < 0.06
     bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(

@@ -334,7 +334,10 @@ def test_missing_and_truncated_images_are_found_replay_says_which_run_and_repair
     assert code == 0 and "re-linked" in out and "marks cleared" in out
     for rec in (gone, cut):
         again = replay.run(ig.spec_from_dict(rec["spec"]))
-        assert again.images[0].path.read_bytes() == (backup / again.images[0].path.relative_to(home / "images")).read_bytes()
+        assert (
+            again.images[0].path.read_bytes()
+            == (backup / again.images[0].path.relative_to(home / "images")).read_bytes()
+        )
     report = check_history(home)
     assert report.ok and not report.kinds(problems=False)
 

@@ -52,6 +52,7 @@ def test_result_grid_select_and_action_listeners_can_be_removed(client):
     picked: list[object] = []
     acted: list[str] = []
     grid.on_select(picked.append)
+
     def on_action(action: str, spec: ig.Spec) -> None:
         acted.append(action)
 

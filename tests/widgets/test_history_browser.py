@@ -89,11 +89,15 @@ def test_withheld_and_failed_rows_show_placeholders_inputs_and_errors(history):
     browser = HistoryBrowser(history)
     browser.go_to(3)
     withheld = next(r for r in browser.records if r.images and r.images[0]["sha256"] is None)
-    assert [w.value for w in browser.rows[withheld.run_id]["thumbs"].children] == [placeholder(ROW_THUMB_PX, "withheld")]
+    assert [w.value for w in browser.rows[withheld.run_id]["thumbs"].children] == [
+        placeholder(ROW_THUMB_PX, "withheld")
+    ]
     browser.set_filters(status="error", endpoint="remix")
     failed = browser.records[0]
     row = browser.rows[failed.run_id]
-    assert [w.value for w in row["thumbs"].children] == [history.store.thumbnail(failed.inputs[0]["sha256"], ROW_THUMB_PX)]
+    assert [w.value for w in row["thumbs"].children] == [
+        history.store.thumbnail(failed.inputs[0]["sha256"], ROW_THUMB_PX)
+    ]
     html = row["box"].children[2].value
     assert "UnprocessableError (HTTP 422): safety check" in html and ">error<" in html
 

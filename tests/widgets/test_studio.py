@@ -39,7 +39,9 @@ def test_history_and_compare_tabs_are_the_real_panels(client):
 
 def test_rerun_from_the_history_tab_opens_the_endpoint_tab_prefilled(client):
     studio = Studio(client)
-    client.run(ig.Remix(prompt="a fox in snow", image=client.run(ig.Generate(prompt="snow")).images[0], image_weight=80))
+    client.run(
+        ig.Remix(prompt="a fox in snow", image=client.run(ig.Generate(prompt="snow")).images[0], image_weight=80)
+    )
     studio.history_panel.refresh()
     newest = client.history.runs(limit=1)[0]
     spec = studio.history_panel.rerun(newest.run_id)
@@ -47,6 +49,7 @@ def test_rerun_from_the_history_tab_opens_the_endpoint_tab_prefilled(client):
     form = studio.forms["remix"]
     assert form.spec.prompt == "a fox in snow" and form.spec.image_weight == 80
     assert form.spec.image.sha256 == spec.image.sha256
+
 
 def test_the_banner_says_offline_images_are_synthetic(client):
     studio = Studio(client)
