@@ -131,9 +131,9 @@ def client_call(client: ig.Client, spec: ig.Spec) -> float:
 
 #: Where client time can go, by (file suffix, function name) as cProfile names them.
 PROFILE_PARTS: list[tuple[str, str, str]] = [
-    ("HTTP POST (httpx)", "ideogram_nb/_client.py", "_send"),
-    ("  Api-Key auth flow (httpx.Auth)", "ideogram_nb/_client.py", "auth_flow"),
-    ("image GET + store (total)", "ideogram_nb/_client.py", "_download"),
+    ("HTTP POST (httpx)", "ideogram_nb/_sending.py", "send"),
+    ("  Api-Key auth flow (httpx.Auth)", "ideogram_nb/_sending.py", "auth_flow"),
+    ("image GET + store (total)", "ideogram_nb/_sending.py", "_download"),
     ("  embed PNG metadata (spliced as written)", "ideogram_nb/_history/_metadata.py", "embed_metadata_parts"),
     ("  write image file (+fsync)", "ideogram_nb/_history/_files.py", "write_atomic"),
     ("    folder fsync(s) (+ a new shard's parent)", "ideogram_nb/_history/_files.py", "_fsync_dir"),

@@ -16,7 +16,6 @@ The rules and their sources: docs/reliability.md.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable
@@ -30,47 +29,26 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_RESEND_UNKNOWN,
     DEFAULT_TIMEOUT_S,
-    MAX_API_REDIRECTS,
-    MAX_DOWNLOAD_BYTES,
     PROVIDER_OFFLINE,
     PROVIDER_REPLAY,
     USER_AGENT,
 )
 from ._errors import (
-    APIConnectionError,
     APIError,
-    APIResponseError,
-    APITimeoutError,
     HistoryError,
     OutcomeUnknownError,
-    RedirectRefusedError,
-    error_message_from_body,
-    outcome_unknown,
-    status_error_class,
 )
 from ._history._database import History
 from ._history._records import RunRecord
 from ._progress import Progress
-from ._providers import Route, Secret, origin, resolve_route, same_origin, show_offline_notice
+from ._providers import Route, Secret, origin, resolve_route, show_offline_notice
 from ._recorded import held_back, now_iso, replay_miss, replayed, resumed
 from ._results import ImageResult, Result
-from ._retry import RetryPolicy, Verdict, classify_status, parse_retry_after
+from ._retry import RetryPolicy
+from ._sending import Attempt, Sender
 from ._slots import ImageSlots
 from ._specs._base import Spec
-from ._specs._wire import WireRequest, build_request, hash_spec_dict
-
-#: Transport failures before the request left whole: the service cannot have acted.
-#: Connect errors/timeouts and pool timeouts happen before a byte is sent; a proxy error
-#: before the tunnel exists; a write timeout/error means the last bytes of a body framed by
-#: Content-Length never left, so no complete request exists anywhere (httpcore even turns a
-#: write error into a read of any early answer, which is then classified as an answer).
-_NOT_SENT: tuple[type[Exception], ...] = (
-    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
-    httpx.WriteTimeout, httpx.WriteError,
-)  # fmt: skip
-#: Failures that no second try can fix, and before anything was sent or acted on.
-_NEVER_SENT_FINAL: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
-
+from ._specs._wire import build_request, hash_spec_dict
 
 #: The error of a call's row while it is in flight. A row still saying this after the
 #: process is gone means the process stopped mid-call: the service may have made and billed
@@ -149,14 +127,10 @@ class Client:
         if max_retries < 0:
             raise ValueError(f"max_retries={max_retries!r}: must be 0 or more")
         self._route: Route = resolve_route(provider, api_key, base_url)
-        self._auth = _ApiKeyAuth(self._route.key, self._route.base_url)
         self.history = history if history is not None else History()
         self.max_retries = max_retries
         self.resend_unknown = bool(resend_unknown)
         self.concurrency = concurrency
-        self._sleep = sleep
-        self._retry = RetryPolicy(max_retries)
-        self._slots = ImageSlots(concurrency)
         self._pool = cf.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ideogram_nb")
         self._cost_lock = threading.Lock()
         self.session_cost_usd = 0.0
@@ -172,6 +146,8 @@ class Client:
             headers={"User-Agent": USER_AGENT},
             follow_redirects=True,
         )
+        # image GETs may follow redirects (they never carry the key); the API POST never does
+        self._sender = Sender(self._route, self._http, RetryPolicy(max_retries), ImageSlots(concurrency), sleep)
 
     # --- public API ---------------------------------------------------------------------
     @property
@@ -288,7 +264,7 @@ class Client:
 
     def _call(self, spec: Spec, run_id: str, label: str | None, resend_unknown: bool) -> Result:
         start = time.perf_counter()
-        state = _Attempt()
+        state = Attempt()
         images: list[ImageResult] = []
         descriptions: list[str] = []
         error: APIError | HistoryError | None = None
@@ -311,11 +287,11 @@ class Client:
         except HistoryError as exc:
             return self._not_sent(spec, run_id, label, exc)
         try:
-            body = self._send(wire, spec.image_count, state, resend_unknown)
+            body = self._sender.send(wire, spec.image_count, state, resend_unknown)
             if type(spec).endpoint == "describe":
                 descriptions = [str(d.get("text", "")) for d in body.get("descriptions", [])]
             else:
-                images = self._download_all(spec_dict, body)
+                images = self._sender.download_all(spec_dict, body, self.history.store)
         except APIError as exc:
             error = exc
         except HistoryError as exc:  # answered (billed), but an image could not be stored
@@ -331,7 +307,7 @@ class Client:
             run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
             spec=spec_dict, request_hash=key,
             status="ok" if error is None else ("unknown" if unknown else "error"),
-            error=None if error is None else self._scrub(str(error.message)),
+            error=None if error is None else self._sender.scrub(str(error.message)),
             error_type=None if error is None else type(error).__name__,
             http_status=state.http_status, attempts=state.attempts, latency_s=latency, cost_usd=cost,
             images=[im.to_record() for im in images], descriptions=descriptions,
@@ -371,155 +347,3 @@ class Client:
     def _scrub(self, text: str) -> str:
         key = self._route.key
         return key.scrub(text) if key is not None else text
-
-    # --- the wire -------------------------------------------------------------------------
-    def _send(self, wire: WireRequest, n_images: int, state: _Attempt, resend_unknown: bool) -> dict[str, Any]:
-        """POST, sending again only when that cannot pay twice; the parsed JSON body, or a
-        typed APIError (an `OutcomeUnknownError` when the call may have been made and billed)."""
-        assert self._route.base_url is not None and self._route.key is not None
-        url = self._route.base_url + wire.path
-        headers = {"Accept": "application/json"}
-        kwargs: dict[str, Any] = {}
-        if wire.json is not None:
-            kwargs["json"] = wire.json
-        else:
-            # Always multipart, even without files: plain form fields become (None, value)
-            # parts, which httpx encodes as multipart/form-data like the service expects.
-            parts: list[tuple[str, Any]] = []
-            for name, value in (wire.data or {}).items():
-                for item in value if isinstance(value, list) else [value]:
-                    parts.append((name, (None, item)))
-            parts.extend(wire.files or [])
-            kwargs["files"] = parts
-        while True:
-            state.attempts += 1
-            retry_after: float | None = None
-            try:
-                with self._slots.hold(n_images):
-                    response = self._post(url, headers, kwargs)
-                state.http_status = response.status_code
-                if response.status_code < 300:
-                    state.billed = True
-                    return self._parse_json(response)
-                err = self._status_error(response)
-                verdict = classify_status(response.status_code)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            except httpx.RequestError as exc:
-                err, verdict = self._transport_failure(exc)
-            if verdict is Verdict.UNKNOWN:
-                state.unknown += 1
-            if not self._retry.should_send_again(verdict, state.attempts, resend_unknown):
-                if state.unknown and not isinstance(err, OutcomeUnknownError):
-                    err = outcome_unknown(err)
-                    err.cause += " (after an earlier attempt whose answer was lost)"
-                raise err
-            self._sleep(self._retry.delay(state.attempts, retry_after))
-
-    def _post(self, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
-        """One POST. Follows a 307/308 only within the provider's origin (the key's home);
-        any other redirect is refused before anything is sent to its target."""
-        assert self._route.base_url is not None
-        target = url
-        for _hop in range(MAX_API_REDIRECTS + 1):
-            response = self._http.post(target, headers=headers, auth=self._auth, follow_redirects=False, **kwargs)
-            if not response.is_redirect:
-                return response
-            status = response.status_code
-            nxt = response.url.join(response.headers["Location"])
-            shown = self._scrub(str(nxt.copy_with(query=None, fragment=None)))
-            if not same_origin(str(nxt), self._route.base_url):
-                raise RedirectRefusedError(
-                    f"the service answered {status} with a redirect to {shown}, another origin than "
-                    f"{self._route.base_url}; refused: the request was not sent there and the API key was "
-                    "not sent there (nothing was billed). If the provider moved, pass base_url=...",
-                    status=status, target=shown,
-                )  # fmt: skip
-            if status not in (307, 308):
-                raise RedirectRefusedError(
-                    f"the service answered {status} with a redirect to {shown}, which would turn the POST "
-                    "into a GET; refused: not followed (nothing was billed)", status=status, target=shown,
-                )  # fmt: skip
-            target = str(nxt)
-        raise RedirectRefusedError(
-            f"more than {MAX_API_REDIRECTS} redirects within {self._route.base_url}; stopped (nothing was billed)",
-            status=response.status_code,
-        )
-
-    def _transport_failure(self, exc: httpx.RequestError) -> tuple[APIError, Verdict]:
-        """What a failure without an answer means: not sent (safe to send again), never
-        sendable, or sent and lost (outcome unknown: maybe made and billed)."""
-        name = type(exc).__name__
-        if isinstance(exc, _NOT_SENT):
-            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-            text = f"the request was not delivered ({name}: {exc}); nothing was billed"
-            return cls(self._scrub(text)), Verdict.RESEND
-        if isinstance(exc, _NEVER_SENT_FINAL):
-            return APIConnectionError(self._scrub(f"the request could not be sent ({name}: {exc})")), Verdict.FINAL
-        if isinstance(exc, httpx.TimeoutException):
-            late = APITimeoutError(f"no answer within the timeout after the request was sent ({name})")
-            return outcome_unknown(late), Verdict.UNKNOWN
-        return outcome_unknown(
-            APIConnectionError(self._scrub(f"the connection was lost after the request was sent ({name}: {exc})"))
-        ), Verdict.UNKNOWN
-
-    def _status_error(self, response: httpx.Response) -> APIError:
-        try:
-            body: object = json.loads(self._scrub(response.text))
-        except ValueError:
-            body = self._scrub(response.text)
-        message = error_message_from_body(body, response.reason_phrase or "error")
-        error = status_error_class(response.status_code)(message, status=response.status_code, body=body)
-        return outcome_unknown(error) if classify_status(response.status_code) is Verdict.UNKNOWN else error
-
-    def _parse_json(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            raise APIResponseError(
-                "the service answered with malformed JSON (the call may still be billed)",
-                status=response.status_code,
-            ) from None
-        if not isinstance(body, dict):
-            raise APIResponseError("the service answered with unexpected JSON", status=response.status_code)
-        return body
-
-    def _download_all(self, spec_dict: dict[str, Any], body: dict[str, Any]) -> list[ImageResult]:
-        items = body.get("data")
-        if not isinstance(items, list):
-            raise APIResponseError("the answer has no 'data' list of images", body=body)
-        return [self._download(spec_dict, item) for item in items if isinstance(item, dict)]
-
-    def _download(self, spec_dict: dict[str, Any], item: dict[str, Any]) -> ImageResult:
-        url = item.get("url")
-        seed = item.get("seed")
-        common: dict[str, Any] = dict(
-            seed=seed if isinstance(seed, int) else None, resolution=item.get("resolution"),
-            prompt=item.get("prompt"), style_type=item.get("style_type"),
-            upscaled_resolution=item.get("upscaled_resolution"),
-        )  # fmt: skip
-        safe = bool(item.get("is_image_safe", True))
-        if not url:  # withheld: billed, shown as such, never a crash
-            return ImageResult(path=None, sha256=None, is_image_safe=False, **common)
-        try:
-            # No Api-Key here: image URLs live on another host, which must never see the key.
-            with self._http.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    raise APIResponseError(
-                        f"image download failed with HTTP {response.status_code} "
-                        "(the URL may have expired; the call was billed)",
-                        status=response.status_code,
-                    )
-                data = bytearray()
-                for chunk in response.iter_bytes():
-                    data.extend(chunk)
-                    if len(data) > MAX_DOWNLOAD_BYTES:
-                        raise APIResponseError("image larger than the download limit")
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"image download failed: {type(exc).__name__}") from None
-        meta = {
-            "endpoint": spec_dict["endpoint"], "spec": spec_dict, "seed": common["seed"],
-            "resolution": common["upscaled_resolution"] or common["resolution"],
-            "prompt": common["prompt"], "provider": self._route.upstream,
-        }  # fmt: skip
-        sha, path = self.history.store.put_output(data, meta)
-        return ImageResult(path=path, sha256=sha, is_image_safe=safe, **common)

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 import ideogram_nb as ig
-from ideogram_nb._client import _ApiKeyAuth
 from ideogram_nb._config import MAX_API_REDIRECTS
 from ideogram_nb._providers import Secret
+from ideogram_nb._sending import ApiKeyAuth as _ApiKeyAuth
 from ideogram_nb.simulator import SimulatorTransport
 
 KEY = "k-fake-redirect-test-0123456789"  # fake
