@@ -17,6 +17,7 @@ from PIL import Image
 
 from ideogram_nb import HistoryVersionError
 from ideogram_nb._config import HISTORY_DB_NAME
+from ideogram_nb._history import _connections
 from ideogram_nb._history import _database as _history
 from ideogram_nb._history._database import History
 from ideogram_nb._history._records import RunRecord, decode_json, new_run_id
@@ -260,7 +261,7 @@ def test_migrations_run_once_in_order(tmp_path, monkeypatch):
         calls.append(1)
         conn.execute("ALTER TABLE runs ADD COLUMN votes INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(_history, "MIGRATIONS", [*MIGRATIONS, add_votes])
+    monkeypatch.setattr(_connections, "MIGRATIONS", [*MIGRATIONS, add_votes])
     reopened = History(tmp_path)
     History(tmp_path)
     assert calls == [1]
@@ -275,10 +276,10 @@ def test_failed_migration_leaves_the_schema_untouched(tmp_path, monkeypatch):
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(_history, "MIGRATIONS", [*MIGRATIONS, broken])
+    monkeypatch.setattr(_connections, "MIGRATIONS", [*MIGRATIONS, broken])
     with pytest.raises(RuntimeError, match="migration bug"):
         History(tmp_path)
-    monkeypatch.setattr(_history, "MIGRATIONS", list(MIGRATIONS))
+    monkeypatch.setattr(_connections, "MIGRATIONS", list(MIGRATIONS))
     assert _pragma(tmp_path / HISTORY_DB_NAME, "user_version") == len(MIGRATIONS)
     conn = sqlite3.connect(tmp_path / HISTORY_DB_NAME)
     try:
@@ -406,7 +407,7 @@ def test_a_forked_child_records_on_its_own_connection(tmp_path):
         code = 1
         try:
             history.record(make_run(history, 2, run_id="child"))
-            code = 0 if len(history._writers) == 2 else 2
+            code = 0 if len(history._db._writers) == 2 else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
