@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from .._api import LEGACY_DEFAULT_MODEL
 from .._errors import MetadataError
+from .._thumbnails import flatten_on_white
 from .._version import __version__
 from ._files import write_atomic
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from .._specs._base import Spec
 
 #: PNG text chunk holding the JSON record (also the key looked up in JPEG/WebP).
@@ -279,7 +278,7 @@ def _to_lossy(data: bytes, fmt: str, meta: dict[str, Any] | None, quality: int) 
             if fmt == "JPEG":
                 kwargs["comment"] = text
         if fmt == "JPEG":
-            picture = _flatten(im)
+            picture = flatten_on_white(im)  # JPEG has no alpha: white, as viewers show it
             kwargs.update(quality=quality)
         else:
             picture = im
@@ -287,18 +286,6 @@ def _to_lossy(data: bytes, fmt: str, meta: dict[str, Any] | None, quality: int) 
         out = io.BytesIO()
         picture.save(out, format=fmt, **kwargs)
     return out.getvalue()
-
-
-def _flatten(im: Image.Image) -> Image.Image:
-    """JPEG has no alpha: composite on white, which is what viewers show anyway."""
-    if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
-        from PIL import Image
-
-        rgba = im.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return im if im.mode in ("RGB", "L") else im.convert("RGB")
 
 
 # --- reading ------------------------------------------------------------------------------
