@@ -18,7 +18,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -41,7 +41,7 @@ from ._errors import (
 from ._history._database import History
 from ._history._records import RunRecord
 from ._progress import Progress
-from ._providers import Route, Secret, origin, resolve_route, show_offline_notice
+from ._providers import Route, resolve_route, show_offline_notice
 from ._recorded import held_back, now_iso, replay_miss, replayed, resumed
 from ._results import ImageResult, Result
 from ._retry import RetryPolicy
@@ -62,38 +62,6 @@ IN_FLIGHT_MESSAGE = (
 NOT_SENT_UNRECORDED = (
     "Nothing was sent: a call leaves only once the history has recorded it, so no paid call goes unrecorded"
 )
-
-
-class _ApiKeyAuth(httpx.Auth):
-    """Adds `Api-Key` as the request is sent, so the key never sits in our own frames'
-    locals (tracebacks that show locals: IPython `%xmode Verbose`, Sentry, rich).
-
-    Only to the provider's own origin (scheme, host, port): a request anywhere else goes out
-    without the key, whatever the caller did. Redirects are not followed under this auth
-    (the client follows same-origin 307/308 itself, each hop checked here again)."""
-
-    def __init__(self, key: Secret | None, base_url: str | None) -> None:
-        self._key = key
-        self._origin = origin(base_url) if base_url else None
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._key is not None and self._origin is not None and origin(str(request.url)) == self._origin:
-            request.headers["Api-Key"] = self._key.reveal()
-        yield request
-
-    def __repr__(self) -> str:
-        return "_ApiKeyAuth(***)"
-
-
-class _Attempt:
-    """What one call went through, for the history row even when it fails."""
-
-    def __init__(self) -> None:
-        self.attempts = 0
-        self.http_status: int | None = None
-        self.billed = False
-        #: Attempts that were sent and whose answer was lost: each may have been billed.
-        self.unknown = 0
 
 
 class Client:
