@@ -8,8 +8,10 @@ Side by side in the same run: the old wrap, which cut a long word one character 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image
 
@@ -23,6 +25,9 @@ from ideogram_nb._compare._contact_sheet import (
     plan_layout,
     wrap,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from frozen_reference import wrap_one_character_at_a_time  # noqa: E402  (the one frozen copy)
 
 CELL = 384
 GOAL_MS = 50.0
@@ -44,44 +49,15 @@ def median_ms(repeats: int, fn: Callable[[], object]) -> float:
     return statistics.median(times) * 1000
 
 
-def old_wrap(text, f, width, max_lines):  # type: ignore[no-untyped-def]
-    """The wrap before the binary search: a long word cut one character at a time."""
-    lines = []
-    for para in str(text).splitlines() or [""]:
-        current = ""
-        for word in para.split():
-            trial = f"{current} {word}" if current else word
-            if f.getlength(trial) <= width:
-                current = trial
-                continue
-            if current:
-                lines.append(current)
-            while f.getlength(word) > width and len(word) > 1:
-                cut = len(word)
-                while cut > 1 and f.getlength(word[:cut]) > width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            current = word
-        lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and f.getlength(last + "…") > width:
-            last = last[:-1]
-        lines[-1] = last + "…"
-    return lines
-
-
 def main() -> None:
     f = font(font_px_for(CELL, CELL))
     page = SheetPage([[SheetCell([Image.new("RGB", (1024, 1024), (200, 30, 30))])]], [f"prompt: {WORD}"], [], "")
     width = CELL - 2 * plan_layout(page, CELL, CELL).pad
     text = f"prompt: {WORD}"
-    assert wrap(text, f, width, MAX_LABEL_LINES) == old_wrap(text, f, width, MAX_LABEL_LINES)
+    assert wrap(text, f, width, MAX_LABEL_LINES) == wrap_one_character_at_a_time(text, f, width, MAX_LABEL_LINES)
     new_ms = median_ms(21, lambda: wrap(text, f, width, MAX_LABEL_LINES))
     all_lines_ms = median_ms(5, lambda: wrap(text, f, width, 1000))
-    old_ms = median_ms(1, lambda: old_wrap(text, f, width, MAX_LABEL_LINES))
+    old_ms = median_ms(1, lambda: wrap_one_character_at_a_time(text, f, width, MAX_LABEL_LINES))
     page_ms = median_ms(5, lambda: draw_page(page, CELL, CELL))
     print(f"one 500-character word, legend font {f.size}px, line width {width}px, {MAX_LABEL_LINES} lines kept")
     print(f"  wrap (binary search, stops after the last kept line) : {new_ms:8.2f} ms (median of 21)")

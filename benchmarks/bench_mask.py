@@ -13,14 +13,18 @@ Run: `python benchmarks/bench_mask.py`. Figures are medians.
 
 from __future__ import annotations
 
-import math
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from ideogram_nb._mask import Mask
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from frozen_reference import original_paint  # noqa: E402  (the one frozen copy)
 
 SIZE = 2048
 STROKES = 200
@@ -62,28 +66,6 @@ def median_ms(repeats: int, fn: Callable[[], object]) -> float:
     return statistics.median(times) * 1000
 
 
-def original_paint(arr: np.ndarray, points: list[list[float]], radius: float) -> None:
-    """The rasteriser before row spans: every pixel of each segment's bounding box."""
-    height, width = arr.shape
-    r2 = radius * radius
-    pairs = list(zip(points[:-1], points[1:], strict=True)) if len(points) > 1 else [(points[0], points[0])]
-    for (ax, ay), (bx, by) in pairs:
-        x0, x1 = max(math.ceil(min(ax, bx) - radius), 0), min(math.floor(max(ax, bx) + radius) + 1, width)
-        y0, y1 = max(math.ceil(min(ay, by) - radius), 0), min(math.floor(max(ay, by) + radius) + 1, height)
-        if x0 >= x1 or y0 >= y1:
-            continue
-        xs = np.arange(x0, x1, dtype=np.float64) - ax
-        ys = (np.arange(y0, y1, dtype=np.float64) - ay)[:, None]
-        vx, vy = bx - ax, by - ay
-        length2 = vx * vx + vy * vy
-        if length2 > 0:
-            t = np.clip(xs * (vx / length2) + ys * (vy / length2), 0.0, 1.0)
-            hit = (xs - t * vx) ** 2 + (ys - t * vy) ** 2 <= r2
-        else:
-            hit = xs * xs + ys * ys <= r2
-        arr[y0:y1, x0:x1] |= hit
-
-
 def shape(name: str, strokes: list[list[list[float]]], original_sample: int) -> None:
     def paint() -> Mask:
         mask = Mask(SIZE, SIZE)
@@ -101,7 +83,7 @@ def shape(name: str, strokes: list[list[list[float]]], original_sample: int) -> 
     def original() -> None:
         arr = np.zeros((SIZE, SIZE), dtype=bool)
         for points in strokes[:original_sample]:
-            original_paint(arr, points, RADIUS)
+            original_paint(arr, points, RADIUS, True)
 
     mask = paint()
     paint_ms = median_ms(5, paint)

@@ -39,10 +39,10 @@ from ._errors import (
     OutcomeUnknownError,
 )
 from ._history._database import History
-from ._history._records import RunRecord
+from ._history._records import RunRecord, utc_now_iso
 from ._progress import Progress
 from ._providers import Route, resolve_route, show_offline_notice
-from ._recorded import held_back, now_iso, replay_miss, replayed, resumed
+from ._recorded import held_back, replay_miss, replayed, resumed
 from ._results import ImageResult, Result
 from ._retry import RetryPolicy
 from ._sending import Attempt, Sender
@@ -272,7 +272,7 @@ class Client:
         if isinstance(error, OutcomeUnknownError):
             error.settle(run_id, cost)
         record = RunRecord(
-            run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
+            run_id=run_id, created_at=utc_now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
             spec=spec_dict, request_hash=key,
             status="ok" if error is None else ("unknown" if unknown else "error"),
             error=None if error is None else self._sender.scrub(str(error.message)),
@@ -306,7 +306,7 @@ class Client:
     ) -> RunRecord:  # fmt: skip
         """The row of a call being sent; replaced by what happened once the call returns."""
         return RunRecord(
-            run_id=run_id, created_at=now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
+            run_id=run_id, created_at=utc_now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
             spec=spec_dict, request_hash=key, status="unknown", error=IN_FLIGHT_MESSAGE,
             error_type=OutcomeUnknownError.__name__, http_status=None, attempts=1, latency_s=None,
             cost_usd=price, images=[], descriptions=[], inputs=inputs, label=label, replayed_from=None,

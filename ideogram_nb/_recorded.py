@@ -10,22 +10,17 @@ test as plain functions over a `History`.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ._config import PROVIDER_REPLAY
 from ._errors import ReplayImageMissing, ReplayMiss, unknown_error_class
-from ._history._records import RunRecord
+from ._history._records import RunRecord, utc_now_iso
 from ._results import ImageResult, Result
 from ._specs._wire import request_hash
 
 if TYPE_CHECKING:
     from ._history._database import History
     from ._specs._base import Spec
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def resumed(history: History, spec: Spec, *, resend_unknown: bool) -> Result | None:
@@ -95,7 +90,7 @@ def replayed(history: History, spec: Spec, run_id: str, label: str | None) -> Re
     latency = time.perf_counter() - start
     history.record(
         RunRecord(
-            run_id=run_id, created_at=now_iso(), provider=PROVIDER_REPLAY,
+            run_id=run_id, created_at=utc_now_iso(), provider=PROVIDER_REPLAY,
             endpoint=found.endpoint, spec=spec.to_dict(), request_hash=found.request_hash,
             status="ok", error=None, error_type=None, http_status=None, attempts=0,
             latency_s=latency, cost_usd=0.0, images=list(found.images),

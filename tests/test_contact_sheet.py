@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from frozen_reference import wrap_one_character_at_a_time
 from PIL import Image
 
 from ideogram_nb._compare._contact_sheet import (
@@ -141,35 +142,6 @@ def test_line_height_fits_the_font():
     assert line_height(f) >= 30
 
 
-def _wrap_one_character_at_a_time(text, f, width, max_lines):
-    """`wrap` as it was before the binary search (frozen copy): the definition of "same output"."""
-    lines = []
-    for para in str(text).splitlines() or [""]:
-        current = ""
-        for word in para.split():
-            trial = f"{current} {word}" if current else word
-            if f.getlength(trial) <= width:
-                current = trial
-                continue
-            if current:
-                lines.append(current)
-            while f.getlength(word) > width and len(word) > 1:
-                cut = len(word)
-                while cut > 1 and f.getlength(word[:cut]) > width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            current = word
-        lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and f.getlength(last + "…") > width:
-            last = last[:-1]
-        lines[-1] = last + "…"
-    return lines
-
-
 def test_wrap_gives_the_same_lines_as_cutting_one_character_at_a_time():
     import random
 
@@ -192,7 +164,7 @@ def test_wrap_gives_the_same_lines_as_cutting_one_character_at_a_time():
             for width, max_lines in ((100, 4), (240, 3), (57, 50), (8, 3)):
                 if width == 8 and len(text) > 40:  # the old code is quadratic there: keep the test quick
                     continue
-                assert wrap(text, f, width, max_lines) == _wrap_one_character_at_a_time(text, f, width, max_lines), (
+                assert wrap(text, f, width, max_lines) == wrap_one_character_at_a_time(text, f, width, max_lines), (
                     text, size, width, max_lines)  # fmt: skip
 
 

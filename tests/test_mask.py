@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from frozen_reference import original_paint
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -473,41 +474,6 @@ def test_a_2048_mask_with_200_strokes_is_exact() -> None:
 # --- span rasteriser: the same bits as the original box method ---------------------------------
 
 
-def _original_paint(arr: np.ndarray, points: list[list[float]], radius: float, value: bool) -> None:
-    """The rasteriser as it was before row spans (frozen copy): every pixel of each segment's
-    bounding box tested with `(pixel - closest point)² <= r²`. The definition of "same bits"."""
-    import math
-
-    height, width = arr.shape
-    r = float(radius)
-    r2 = r * r
-    pairs = list(zip(points[:-1], points[1:], strict=True)) if len(points) > 1 else [(points[0], points[0])]
-    for (ax, ay), (bx, by) in pairs:
-        x0 = max(math.ceil(min(ax, bx) - r), 0)
-        x1 = min(math.floor(max(ax, bx) + r) + 1, width)
-        y0 = max(math.ceil(min(ay, by) - r), 0)
-        y1 = min(math.floor(max(ay, by) + r) + 1, height)
-        if x0 >= x1 or y0 >= y1:
-            continue
-        xs = np.arange(x0, x1, dtype=np.float64) - ax
-        ys = (np.arange(y0, y1, dtype=np.float64) - ay)[:, None]
-        vx, vy = bx - ax, by - ay
-        length2 = vx * vx + vy * vy
-        if length2 > 0:
-            t = xs * (vx / length2) + ys * (vy / length2)
-            np.clip(t, 0.0, 1.0, out=t)
-            ex = xs - t * vx
-            ey = ys - t * vy
-            hit = ex * ex + ey * ey <= r2
-        else:
-            hit = xs * xs + ys * ys <= r2
-        region = arr[y0:y1, x0:x1]
-        if value:
-            region |= hit
-        else:
-            region &= ~hit
-
-
 def _awkward_stroke(rng: np.random.Generator, kind: int, size: int) -> tuple[list[list[float]], float]:
     """Strokes that stress the closed formula: ties, axis-parallel and nearly so, repeats, dots."""
     n = int(rng.integers(1, 6))
@@ -540,7 +506,7 @@ def test_span_rasteriser_paints_exactly_the_original_pixels(kind: int) -> None:
         width, height = (int(v) for v in rng.integers(1, 90, 2))
         points, radius = _awkward_stroke(rng, kind, max(width, height))
         expected = np.zeros((height, width), dtype=bool)
-        _original_paint(expected, points, radius, True)
+        original_paint(expected, points, radius, True)
         mask = Mask(width, height)
         mask.stroke(points, radius)
         assert np.array_equal(mask.array, expected), (width, height, points, radius)
@@ -556,7 +522,7 @@ def test_span_rasteriser_matches_the_original_on_grid_ties(points, radius, scale
     """Points on a 1/scale grid with round radii: the formula's row ends sit exactly on pixels."""
     pts = [[x / scale, y / scale] for x, y in points]
     expected = np.zeros((60, 70), dtype=bool)
-    _original_paint(expected, pts, radius, True)
+    original_paint(expected, pts, radius, True)
     mask = Mask(70, 60)
     mask.stroke(pts, radius)
     assert np.array_equal(mask.array, expected)
@@ -571,7 +537,7 @@ def test_a_burst_of_paint_and_erase_strokes_equals_applying_them_one_by_one() ->
     for i in range(120):
         points, radius = _awkward_stroke(rng, i % 7, size)
         erase = i % 9 in (4, 5)  # runs of erasing between runs of painting
-        _original_paint(expected, points, radius, not erase)
+        original_paint(expected, points, radius, not erase)
         mask.stroke(points, radius, erase=erase)
         if i % 40 == 39:
             mask.rect(10, 10, 50, 30, erase=True)
@@ -588,7 +554,7 @@ def test_long_strokes_spread_over_a_2048_mask_are_exact() -> None:
     expected = np.zeros((size, size), dtype=bool)
     mask = Mask(size, size)
     for k, points in enumerate(strokes):
-        _original_paint(expected, points, 20.0, k != 4)
+        original_paint(expected, points, 20.0, k != 4)
         mask.stroke(points, 20.0, erase=k == 4)
     assert np.array_equal(mask.array, expected)
 

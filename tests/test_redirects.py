@@ -15,7 +15,7 @@ import pytest
 import ideogram_nb as ig
 from ideogram_nb._config import MAX_API_REDIRECTS
 from ideogram_nb._providers import Secret
-from ideogram_nb._sending import ApiKeyAuth as _ApiKeyAuth
+from ideogram_nb._sending import ApiKeyAuth
 from ideogram_nb.simulator import SimulatorTransport
 
 KEY = "k-fake-redirect-test-0123456789"  # fake
@@ -151,7 +151,7 @@ def test_image_downloads_follow_redirects_and_never_carry_the_key():
 
 
 def test_the_key_is_added_only_for_the_providers_origin():
-    auth = _ApiKeyAuth(Secret(KEY), API)
+    auth = ApiKeyAuth(Secret(KEY), API)
     own = next(auth.auth_flow(httpx.Request("POST", API + "/generate")))
     other = next(auth.auth_flow(httpx.Request("POST", "https://api.ideogram.ai.collector.example/generate")))
     plain = next(auth.auth_flow(httpx.Request("POST", "http://api.ideogram.ai/generate")))

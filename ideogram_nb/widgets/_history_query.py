@@ -19,7 +19,7 @@ import ideogram_nb as ig
 #: "ok", "error", "unknown" (sent, answer lost: possibly billed).
 STATUSES = ig.History.STATUSES
 
-__all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints", "result_from_record"]
+__all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints"]
 
 PAGE_SIZE = 20
 
@@ -53,12 +53,6 @@ class Filters:
         for name in ("text", "label"):
             out[name] = (out[name] or "").strip() or None
         return out
-
-
-def result_from_record(history: ig.History, rec: ig.RunRecord) -> ig.Result:
-    """A `Result` rebuilt from a row: what `ResultGrid` takes. Raises if the spec cannot be
-    rebuilt (e.g. an input image is no longer in the store)."""
-    return ig.Result.from_record(rec, history.store)
 
 
 class HistoryQuery:
@@ -166,4 +160,4 @@ class HistoryQuery:
         return ig.spec_from_dict(self.record(run_id).spec)
 
     def result_for(self, run_id: str) -> ig.Result:
-        return result_from_record(self.history, self.record(run_id))
+        return ig.Result.from_record(self.record(run_id), self.history.store)
