@@ -37,6 +37,7 @@ from ._errors import (
     APIError,
     HistoryError,
     OutcomeUnknownError,
+    ReplayImageMissing,
 )
 from ._history._database import History
 from ._history._records import RunRecord, utc_now_iso
@@ -219,8 +220,10 @@ class Client:
                 answer = replayed(self.history, spec, run_id, label)
                 if answer is not None:
                     return answer
-                if self._route.upstream is None:  # never recorded, or recorded with an image gone
-                    miss = replay_miss(self.history, spec)
+                miss = replay_miss(self.history, spec)
+                # replay: never sends. record_or_replay: sends what was never recorded, but a
+                # paid success whose images are gone is not paid for again unless asked
+                if self._route.upstream is None or (isinstance(miss, ReplayImageMissing) and not resend):
                     return Result(run_id=run_id, spec=spec, provider=PROVIDER_REPLAY, error=miss, label=label)
             if self._route.replay_first and not resend:  # record_or_replay: "call the rest", not the maybe-billed
                 pending = held_back(self.history, spec)

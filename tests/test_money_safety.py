@@ -257,3 +257,24 @@ def test_a_missing_key_is_a_configuration_error(provider, env, monkeypatch):
     monkeypatch.delenv(env)
     with pytest.raises(ig.MissingKeyError, match=env):
         ig.Client()
+
+
+def test_record_or_replay_does_not_pay_again_for_a_success_whose_images_are_gone(tmp_path):
+    """record_or_replay sends what was never recorded; a recorded, paid success whose image
+    files were deleted is reported (ReplayImageMissing), not silently bought a second time."""
+    from ideogram_nb.simulator import SimulatorTransport
+
+    history = ig.History(tmp_path / "h")
+    spec = ig.Generate(prompt="a lighthouse", seed=7)
+    first = ig.Client(provider="offline", history=history).run(spec)
+    for image in first.images:
+        image.path.unlink()
+    transport = SimulatorTransport()
+    client = ig.Client(provider="record_or_replay", history=history, transport=transport)
+    result = client.run_many([ig.Generate(prompt="a lighthouse", seed=7)], progress=False)[0]
+    assert isinstance(result.error, ig.ReplayImageMissing) and first.run_id in str(result.error)
+    assert transport.stats.posts == 0
+    # asked explicitly, it pays for it again
+    again = client.run(ig.Generate(prompt="a lighthouse", seed=7), resend_unknown=True)
+    assert again.ok and transport.stats.posts == 1
+    client.close()
