@@ -567,7 +567,9 @@ def test_a_history_written_before_status_unknown_is_migrated_in_place(tmp_path):
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     finally:
         conn.close()
-    assert indexes_after == indexes_before and integrity(db) == "ok"
+    # Every index survives the rebuild; the only new ones are those later migrations add.
+    assert indexes_after - indexes_before == {"runs_generation_id", "sqlite_autoindex_scores_1"}
+    assert indexes_before <= indexes_after and integrity(db) == "ok"
     with pytest.raises(ValueError, match="status"):
         history.record(make_run(history, 2, status="maybe"))
 

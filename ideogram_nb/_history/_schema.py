@@ -6,6 +6,7 @@ older file must open with a newer toolkit; each change is one function, appended
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 
@@ -67,8 +68,49 @@ def _migration_3_unknown_status(conn: sqlite3.Connection) -> None:
     way (new table, copy, drop, rename), from its own stored SQL: columns and indexes that
     earlier migrations added are kept whatever they are.
     """
+    _rebuild_runs_check(conn, "CHECK (status IN ('ok', 'error'))", "CHECK (status IN ('ok', 'error', 'unknown'))")
+
+
+def _migration_4_jobs_and_usage(conn: sqlite3.Connection) -> None:
+    """v2 jobs and reported prices: status 'pending', `generation_id`, `usage_cost_usd`.
+
+    A started asynchronous job is paid for when it is submitted, so its `generation_id` must be
+    on disk before the first poll: `Client.resume` finishes the same job after a restart and
+    never submits it again. `usage_cost_usd` is what the service said the call cost (v2's
+    `usage_cost_usd_micros`), kept beside our estimate (`cost_usd`), never instead of it.
+    """
+    _rebuild_runs_check(conn, "CHECK (status IN ('ok', 'error', 'unknown'))",
+                        "CHECK (status IN ('ok', 'error', 'unknown', 'pending'))")  # fmt: skip
+    conn.execute("ALTER TABLE runs ADD COLUMN generation_id TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN usage_cost_usd REAL")
+    conn.execute("CREATE INDEX runs_generation_id ON runs (generation_id)")
+
+
+def _migration_5_scores(conn: sqlite3.Connection) -> None:
+    """Offline scores (`score_image`) stored beside the run and image they measure.
+
+    One row per (run, image, metric): metrics are never blended into one number, and a metric
+    that does not apply is simply absent (read back as None).
+    """
+    conn.execute(
+        """CREATE TABLE scores (
+            run_id      TEXT NOT NULL,
+            image_index INTEGER NOT NULL,
+            metric      TEXT NOT NULL,
+            value       REAL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (run_id, image_index, metric)
+        )"""
+    )
+
+
+def _rebuild_runs_check(conn: sqlite3.Connection, old_check: str, new_check: str) -> None:
+    """Swap the runs table's status CHECK the way SQLite documents (new table, copy, rename).
+
+    Built from the table's own stored SQL, so columns and indexes earlier migrations added are
+    kept whatever they are.
+    """
     table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
-    old_check = "CHECK (status IN ('ok', 'error'))"
     if old_check not in table_sql:
         return
     index_sqls = [
@@ -76,8 +118,9 @@ def _migration_3_unknown_status(conn: sqlite3.Connection) -> None:
             "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL"
         )
     ]  # fmt: skip
-    new_sql = table_sql.replace(old_check, "CHECK (status IN ('ok', 'error', 'unknown'))", 1)
-    new_sql = new_sql.replace("CREATE TABLE runs", "CREATE TABLE runs_migrating", 1)
+    new_sql = table_sql.replace(old_check, new_check, 1)
+    # A renamed table's stored SQL names it quoted ("runs"): match either spelling.
+    new_sql = re.sub(r'^CREATE TABLE\s+("runs"|runs)', "CREATE TABLE runs_migrating", new_sql, count=1)
     conn.execute(new_sql)
     conn.execute("INSERT INTO runs_migrating SELECT * FROM runs")
     conn.execute("DROP TABLE runs")
@@ -88,5 +131,6 @@ def _migration_3_unknown_status(conn: sqlite3.Connection) -> None:
 
 #: Ordered schema changes; `PRAGMA user_version` counts how many have run. Only append.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migration_1, _migration_2_votes, _migration_3_unknown_status,
+    _migration_1, _migration_2_votes, _migration_3_unknown_status, _migration_4_jobs_and_usage,
+    _migration_5_scores,
 ]  # fmt: skip
