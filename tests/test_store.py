@@ -143,14 +143,24 @@ def test_an_image_and_its_name_are_durable_before_put_returns(tmp_path, monkeypa
     monkeypatch.setattr(os, "replace", replace)
     root = tmp_path / "new" / "images"
     store = ImageStore(root)
-    assert events == [("fsync", str(tmp_path / "new")), ("fsync", str(tmp_path))]  # the new folders' entries
+    # A new store makes its 256 shards at once: their entries (one fsync of the root), then the
+    # new folders' own entries in their parents.
+    assert sorted(p.name for p in root.iterdir()) == [f"{n:02x}" for n in range(256)]
+    assert events == [("fsync", str(root)), ("fsync", str(tmp_path / "new")), ("fsync", str(tmp_path))]
 
     events.clear()
     sha, path = store.put_output(encode("PNG"), META)
     kinds = [kind for kind, _ in events]
-    assert kinds == ["fsync", "rename", "fsync", "fsync"], events
+    assert kinds == ["fsync", "rename", "fsync"], events  # its shard's entry is already durable
     assert Path(events[0][1]).parent == path.parent and Path(events[0][1]).name.startswith(".tmp-")
-    assert events[1:] == [("rename", str(path)), ("fsync", str(path.parent)), ("fsync", str(root))]
+    assert events[1:] == [("rename", str(path)), ("fsync", str(path.parent))]
+
+    events.clear()  # a store made before shards were made up front: a missing shard is made,
+    path.unlink()  # and its entry synced in the root, on the image's way in
+    path.parent.rmdir()
+    store.put_output(encode("PNG"), META)
+    assert [kind for kind, _ in events] == ["fsync", "rename", "fsync", "fsync"], events
+    assert events[2:] == [("fsync", str(path.parent)), ("fsync", str(root))]
 
     events.clear()  # a second image in the same shard: its folder already has an entry
     other = encode("PNG", color=(1, 2, 3))

@@ -125,6 +125,11 @@ def sync_new_folders(made: list[Path]) -> None:
         _fsync_dir(new.parent)
 
 
+def sync_folder(folder: Path) -> None:
+    """Make the entries just made in `folder` durable (files renamed or folders made in it)."""
+    _fsync_dir(folder)
+
+
 def _fsync_dir(folder: Path) -> None:
     """Make the rename itself durable (POSIX); elsewhere the file's fsync is what we get."""
     if os.name != "posix":

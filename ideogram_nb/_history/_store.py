@@ -9,6 +9,7 @@ a second process never leaves a half-written image under a final name.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import weakref
@@ -26,7 +27,7 @@ from .._config import (
 )
 from .._errors import MissingImageError
 from .._thumbnails import make_thumbnail
-from ._files import Buffer, make_folders, sync_new_folders, write_atomic
+from ._files import Buffer, make_folders, sync_folder, sync_new_folders, write_atomic
 from ._metadata import embed_metadata_parts
 from ._premade import PREMADE
 
@@ -75,6 +76,13 @@ class ImageStore:
         self.fsync = fsync
         made = make_folders(self.root)
         if fsync:
+            if self.root in made:
+                # A new durable store gets all 256 shard folders now, with one fsync of the
+                # root, instead of a mkdir and a folder fsync on the hot path of each of its
+                # first ~1,500 images (a shard's first image otherwise pays both).
+                for n in range(256):
+                    os.mkdir(self.root / f"{n:02x}")
+                sync_folder(self.root)
             sync_new_folders(made)
 
     def __repr__(self) -> str:
