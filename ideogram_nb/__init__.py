@@ -29,6 +29,7 @@ from ._errors import (
     HistoryWriteError,
     IdeogramError,
     ImageInputError,
+    JobFailedError,
     MetadataError,
     MissingImageError,
     MissingKeyError,
@@ -36,7 +37,9 @@ from ._errors import (
     OutcomeUnknownError,
     OutcomeUnknownServerError,
     OutcomeUnknownTimeoutError,
+    PaymentRequiredError,
     Problem,
+    ProviderRefusedError,
     RateLimitError,
     RedirectRefusedError,
     ReplayImageMissing,
@@ -54,6 +57,7 @@ from ._results import ImageResult, Result
 from ._specs._base import Spec
 from ._specs._legacy import Describe, LegacyEdit, LegacyGenerate, LegacyRemix, Upscale
 from ._specs._registry import spec_from_dict
+from ._specs._v2 import Describe4, Generate45, Inpaint3, PreciseEdit45, Remix4, ReplaceBackground3
 from ._specs._v3 import Edit, Generate, Reframe, Remix, ReplaceBackground
 from ._version import __version__
 
@@ -61,15 +65,22 @@ if _typing.TYPE_CHECKING:
     from ._client import Client
     from ._compare._axes import PromptSR
     from ._compare._comparison import Comparison, compare
+    from ._jobs import Job
     from ._mask import Mask
+    from ._quote import Quote
+    from ._scoring import near_duplicates, score_image
 
 #: Public names loaded on first use, and the module that defines each.
 _LAZY = {
     "Client": "._client",
     "Comparison": "._compare._comparison",
+    "Job": "._jobs",
     "Mask": "._mask",
     "PromptSR": "._compare._axes",
+    "Quote": "._quote",
     "compare": "._compare._comparison",
+    "near_duplicates": "._scoring",
+    "score_image": "._scoring",
 }
 
 __all__ = [
@@ -85,8 +96,10 @@ __all__ = [
     "Comparison",
     "ComparisonError",
     "Describe",
+    "Describe4",
     "Edit",
     "Generate",
+    "Generate45",
     "History",
     "HistoryCorruptError",
     "HistoryError",
@@ -97,6 +110,9 @@ __all__ = [
     "ImageInputError",
     "ImageResult",
     "ImageStore",
+    "Inpaint3",
+    "Job",
+    "JobFailedError",
     "LegacyEdit",
     "LegacyGenerate",
     "LegacyRemix",
@@ -108,13 +124,19 @@ __all__ = [
     "OutcomeUnknownError",
     "OutcomeUnknownServerError",
     "OutcomeUnknownTimeoutError",
+    "PaymentRequiredError",
+    "PreciseEdit45",
     "Problem",
     "PromptSR",
+    "ProviderRefusedError",
+    "Quote",
     "RateLimitError",
     "RedirectRefusedError",
     "Reframe",
     "Remix",
+    "Remix4",
     "ReplaceBackground",
+    "ReplaceBackground3",
     "ReplayImageMissing",
     "ReplayMiss",
     "Result",
@@ -126,8 +148,10 @@ __all__ = [
     "Upscale",
     "__version__",
     "compare",
+    "near_duplicates",
     "open_image",
     "read_metadata",
+    "score_image",
     "spec_from_dict",
     "spec_from_image",
 ]

@@ -16,6 +16,7 @@ The rules and their sources: docs/reliability.md.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from ._api_v2 import V2_ALWAYS_ASYNC_ENDPOINTS, V2_DRY_RUN_ENDPOINTS, V2_JOB_ENDPOINTS
+from ._callbacks import Callbacks
 from ._config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -37,18 +40,22 @@ from ._errors import (
     APIError,
     HistoryError,
     OutcomeUnknownError,
+    ProviderRefusedError,
     ReplayImageMissing,
 )
 from ._history._database import History
 from ._history._records import RunRecord, utc_now_iso
+from ._jobs import Job, run_job, submit_job
 from ._progress import Progress
-from ._providers import Route, resolve_route, show_offline_notice
+from ._providers import Route, refusal, resolve_route, show_offline_notice
+from ._quote import FROM_TABLE, Quote, from_price_quote
 from ._recorded import held_back, replay_miss, replayed, resumed
 from ._results import ImageResult, Result
 from ._retry import RetryPolicy
 from ._sending import Attempt, Sender
 from ._slots import ImageSlots
 from ._specs._base import Spec
+from ._specs._pricing import is_cost_known
 from ._specs._wire import build_request, hash_spec_dict
 
 #: The error of a call's row while it is in flight. A row still saying this after the
@@ -103,6 +110,7 @@ class Client:
         self._pool = cf.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ideogram_nb")
         self._cost_lock = threading.Lock()
         self.session_cost_usd = 0.0
+        self._record_listeners = Callbacks()
         if transport is None and self._route.upstream == PROVIDER_OFFLINE and not base_url:
             from .simulator import SimulatorTransport
 
@@ -117,6 +125,7 @@ class Client:
         )
         # image GETs may follow redirects (they never carry the key); the API POST never does
         self._sender = Sender(self._route, self._http, RetryPolicy(max_retries), ImageSlots(concurrency), sleep)
+        self._sleep = sleep
 
     # --- public API ---------------------------------------------------------------------
     @property
@@ -129,9 +138,56 @@ class Client:
 
     def run(self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None) -> Result:
         """Run one spec and wait. Raises `SpecError` before sending, or a typed `APIError`
-        (`OutcomeUnknownError` when the answer was lost: see the class `resend_unknown`)."""
+        (`OutcomeUnknownError` when the answer was lost: see the class `resend_unknown`).
+        Operations that are always asynchronous upstream (v2 replace-background) run as a job:
+        started, its "pending" row written, polled and downloaded, as `start(...).wait()`."""
         result = self._run(spec, label, resend_unknown)
         return result.raise_for_error()
+
+    # --- v2: quotes and jobs ---------------------------------------------------------------
+    def quote(self, spec: Spec) -> Quote:
+        """What `spec` will cost, without running it. v2 operations that take `dry_run` ask
+        the service (direct provider, simulator): free, nothing generated, billed or recorded.
+        Otherwise (v1 routes, replay) the local price table answers, and `Quote.source` says so."""
+        spec.validate()
+        refused = refusal(self._route, spec)
+        if refused is not None:
+            raise refused
+        if type(spec).endpoint in V2_DRY_RUN_ENDPOINTS and self._route.upstream is not None:
+            wire = build_request(spec, check=False, dry_run=True)
+            body = self._sender.send(wire, spec.image_count, Attempt(), False)
+            return from_price_quote(body)
+        return Quote(usd=spec.estimate_cost(), exact=is_cost_known(spec), upper_bound_usd=None, source=FROM_TABLE)
+
+    def start(self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None) -> Job:
+        """Send a v2 spec with `async=true` (an always-asynchronous one, such as
+        `ReplaceBackground3`, as it is) and return its `Job` at once (`job.wait()` → Result).
+
+        The job's `generation_id` is recorded (status "pending") before anything polls it, so
+        `resume(job.run_id)` finishes it after a restart without submitting it again."""
+        spec.validate()
+        if type(spec).family != "v2":
+            raise ValueError(f"{type(spec).__name__} is a v1 operation: only v2 specs run as jobs; use run()")
+        if type(spec).endpoint not in V2_JOB_ENDPOINTS:
+            raise ValueError(f"{type(spec).__name__} answers at once and takes no async: use run()")
+        refused = refusal(self._route, spec) or (
+            ProviderRefusedError("the replay provider sends nothing, so it cannot start a job; nothing was sent")
+            if self._route.upstream is None else None
+        )  # fmt: skip
+        if refused is not None:
+            raise refused
+        resend = self.resend_unknown if resend_unknown is None else bool(resend_unknown)
+        return submit_job(self, spec, label, resend)
+
+    def resume(self, run_id: str) -> Job:
+        """The job of a recorded run (after a restart, or from another process): `wait()`
+        finishes it by polling. Never submits anything. `KeyError` for an unknown run,
+        `ValueError` for a run that is not a v2 job."""
+        return Job(self, self.history[run_id])
+
+    def jobs(self) -> list[Job]:
+        """Unfinished v2 jobs in this client's history (status "pending"), oldest first."""
+        return [Job(self, rec) for rec in self.history.pending_jobs()]
 
     def submit(self, spec: Spec, *, label: str | None = None, resend_unknown: bool | None = None) -> cf.Future[Result]:
         """Run in the background; the notebook stays live. The future raises like `run`."""
@@ -231,6 +287,11 @@ class Client:
                     return pending
         except HistoryError as exc:
             return self._not_sent(spec, run_id, label, exc)
+        refused = refusal(self._route, spec)
+        if refused is not None:  # this provider has no such route: nothing sent, nothing recorded
+            return Result(run_id=run_id, spec=spec, provider=self.provider, error=refused, label=label)
+        if type(spec).endpoint in V2_ALWAYS_ASYNC_ENDPOINTS:  # answers only a generation_id: a job
+            return run_job(self, spec, run_id, label, resend)
         return self._call(spec, run_id, label, resend)
 
     def _call(self, spec: Spec, run_id: str, label: str | None, resend_unknown: bool) -> Result:
@@ -261,6 +322,8 @@ class Client:
             body = self._sender.send(wire, spec.image_count, state, resend_unknown)
             if type(spec).endpoint == "describe":
                 descriptions = [str(d.get("text", "")) for d in body.get("descriptions", [])]
+            elif type(spec).endpoint == "v2-describe-4":  # its JSON prompt, as text Generate45 takes
+                descriptions = [json.dumps(body.get("json_prompt"), ensure_ascii=False)]
             else:
                 images = self._sender.download_all(spec_dict, body, self.history.store)
         except APIError as exc:
@@ -297,11 +360,22 @@ class Client:
             self.session_cost_usd += cost
         if error is not None:
             error.run_id = run_id
-        return Result(
+        result = Result(
             run_id=run_id, spec=spec, provider=self.provider, images=images,
             descriptions=descriptions, cost_usd=cost, latency_s=latency, error=error,
             attempts=state.attempts, label=label,
         )  # fmt: skip
+        self._record_listeners(result)
+        return result
+
+    def on_record(self, callback: Callable[[Result], Any], remove: bool = False) -> None:
+        """Call `callback(result)` each time this client has recorded a call's outcome (ok,
+        error, outcome unknown, a job accepted or finished), from the thread that made it.
+
+        Why: views that show what the session did (the Studio's cost line, a live history
+        browser) learn of every call, whoever made it (a form, a compare cell, a re-run),
+        at the moment its row is written, with no polling. `remove=True` lets go again."""
+        self._record_listeners.register(callback, remove)
 
     def _in_flight(
         self, spec: Spec, run_id: str, label: str | None, inputs: list[dict[str, Any]], spec_dict: dict[str, Any],

@@ -73,6 +73,11 @@ RETRY_AFTER_CAP_S = 120.0
 #: automatically. False protects money: the service may already have made and billed the
 #: images, and Ideogram has no idempotency keys. See docs/reliability.md.
 DEFAULT_RESEND_UNKNOWN = False
+#: v2 jobs (`Client.start`/`resume`): the first wait between polls, how it grows, and its cap.
+#: Ideogram rate-limits polling per organisation (1,000 requests / 10 s); a 429's Retry-After wins.
+JOB_POLL_FIRST_S = 1.0
+JOB_POLL_FACTOR = 1.5
+JOB_POLL_MAX_S = 15.0
 #: Same-origin 307/308 redirects an API call follows (with the key) before giving up.
 MAX_API_REDIRECTS = 3
 #: Refuse to download more than this per image (a misbehaving host cannot fill the disk).
@@ -107,8 +112,21 @@ HTML_THUMBNAIL_PX = 160
 HTML_THUMBNAIL_JPEG_QUALITY = 75
 #: Previews of image inputs in forms (uploads, results picked as inputs).
 INPUT_PREVIEW_PX = 160
+#: The mask painter inside a form: its longest side in screen pixels (fits the settings column,
+#: so Run stays within reach under it).
+FORM_PAINTER_PX = 560
 #: Cells of a comparison grid widget.
 COMPARE_CELL_PX = 192
+
+# --- the gallery (large view, downloads) --------------------------------------------------
+#: A downloaded image is named from this many of its prompt's first words, plus its seed.
+DOWNLOAD_NAME_WORDS = 5
+#: The large view's "Save to server" copies the image into this folder (under the kernel's
+#: working directory) when no other folder is given.
+SERVER_SAVE_FOLDER = "saved_images"
+#: A history browser with a client re-reads the history this long after the last recorded
+#: call, so a compare grid's burst of cells costs one refresh, not one per cell.
+HISTORY_REFRESH_DEBOUNCE_S = 0.3
 #: Made in the background as soon as an output is stored: (px, JPEG quality) per size.
 PREMADE_THUMBNAILS = ((THUMBNAIL_PX, THUMBNAIL_JPEG_QUALITY), (EXPORT_THUMBNAIL_PX, EXPORT_THUMBNAIL_JPEG_QUALITY))
 #: Stored outputs waiting for those (their paths); past this many, later ones are made on first use.
@@ -120,6 +138,30 @@ THUMBNAIL_READY_MAX = 512
 #: 0.05 s) also fired between back-to-back calls to a fast service (the simulator, replays)
 #: and put a 1024² decode beside the next call: +5 ms in half the calls of bench_client.
 THUMBNAIL_QUIET_S = 0.25
+
+# --- deciding: scores and the leaderboard (docs/comparisons.md) ---------------------------
+#: The metrics `score_image` returns, in order (`near_duplicate` needs a call's images), and
+#: those where a smaller number is better (the others: larger is better).
+SCORE_METRICS = ("text_accuracy", "edit_locality", "palette_delta_e", "sharpness", "near_duplicate")
+SCORE_LOWER_IS_BETTER = frozenset({"palette_delta_e", "near_duplicate"})
+#: The OCR engine `score_image` runs for `text_accuracy` (Debian: `apt-get install tesseract-ocr`).
+TESSERACT_BINARY = "tesseract"
+#: One OCR call may take this long before its metric is given up (None, with a warning).
+OCR_TIMEOUT_S = 60.0
+#: Images are read at most this large (longest side) for OCR: generated lettering is big.
+OCR_MAX_PX = 1024
+#: `edit_locality`: a pixel outside the mask still counts as unchanged within this much (0-255)
+#: on every channel, so re-encoding noise is not an edit.
+EDIT_LOCALITY_TOLERANCE = 12
+#: `sharpness` = v / (v + this), v the variance of the Laplacian (0-255 grey scale): 0.5 at v.
+SHARPNESS_HALF_VARIANCE = 100.0
+#: dHash bits (of 64) two images may differ by and still count as near-duplicates.
+NEAR_DUPLICATE_MAX_BITS = 10
+#: The leaderboard's Gaussian prior on strengths (L2 penalty per value): one vote cannot make a
+#: strength infinite; it is what keeps a value that won every vote finite.
+LEADERBOARD_PRIOR = 0.05
+#: Confidence of the leaderboard's intervals.
+LEADERBOARD_LEVEL = 0.95
 
 # --- simulator --------------------------------------------------------------------------
 SIMULATOR_DEFAULT_PORT = 8765

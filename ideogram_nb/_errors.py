@@ -20,13 +20,16 @@ The tree::
         ├── APIStatusError               the service answered with an error status
         │   ├── BadRequestError          400
         │   ├── AuthenticationError      401, 403
+        │   ├── PaymentRequiredError     402 (v2: insufficient funds, daily limit, …); final, not billed
         │   ├── UnprocessableError       422 (e.g. the safety check)
-        │   ├── RateLimitError           429
+        │   ├── RateLimitError           429 (v2: `reject_reason`, the in-flight limit, Retry-After)
         │   └── ServerError              5xx
         ├── APIConnectionError           no answer (refused, dropped)
         │   └── APITimeoutError          no answer in time
         ├── APIResponseError             an answer we cannot read (malformed JSON, expired URL)
         ├── RedirectRefusedError         a redirect we would not follow; the key was not sent on
+        ├── ProviderRefusedError         this provider does not offer the operation (v2 on AiHubMix); nothing sent
+        ├── JobFailedError               a v2 job the service accepted reported `failed`
         └── OutcomeUnknownError          sent, then the answer was lost: maybe made and billed
             ├── OutcomeUnknownTimeoutError     (also APITimeoutError)   read timeout after sending
             ├── OutcomeUnknownConnectionError  (also APIConnectionError) connection lost mid-answer
@@ -255,12 +258,44 @@ class AuthenticationError(APIStatusError):
     """401/403: the key is missing, wrong, or not allowed here (remix/upscale answer 403)."""
 
 
+def _reject_reason(body: object) -> str | None:
+    reason = body.get("reject_reason") if isinstance(body, dict) else None
+    return reason if isinstance(reason, str) else None
+
+
+class PaymentRequiredError(APIStatusError):
+    """402 (v2): the account cannot pay for this now. `reject_reason` says why
+    (`insufficient_funds`, `subscription_required`, `daily_limit`, `priority_credit_required`,
+    `feature_limit`). Final: nothing was made or billed, and sending again will not help until
+    the account changes."""
+
+    def __init__(self, message: str, *, status: int | None = 402, run_id: str | None = None, body: object = None):
+        super().__init__(message, status=status, run_id=run_id, body=body)
+        self.reject_reason = _reject_reason(body)
+
+
 class UnprocessableError(APIStatusError):
     """422: typically a prompt or image that failed the safety check. Not billed."""
 
 
 class RateLimitError(APIStatusError):
-    """429: too many images in flight. Retried with backoff before it reaches you."""
+    """429: too many images in flight. Retried with backoff before it reaches you.
+
+    v2 answers say why: `reject_reason` (`inflight_limit`), `max_inflight_requests` (how many
+    generations may run at once on `task_completion_speed`'s queue) and, on polls,
+    `retry_after` (seconds, from the `Retry-After` header). Never billed: safe to send again."""
+
+    def __init__(
+        self, message: str, *, status: int | None = 429, run_id: str | None = None, body: object = None,
+        retry_after: float | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(message, status=status, run_id=run_id, body=body)
+        self.reject_reason = _reject_reason(body)
+        limit = body.get("max_inflight_requests") if isinstance(body, dict) else None
+        self.max_inflight_requests = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+        speed = body.get("task_completion_speed") if isinstance(body, dict) else None
+        self.task_completion_speed = speed if isinstance(speed, str) else None
+        self.retry_after = retry_after
 
 
 class ServerError(APIStatusError):
@@ -288,6 +323,25 @@ class RedirectRefusedError(APIError):
     def __init__(self, message: str, *, status: int | None = None, target: str | None = None) -> None:
         self.target = target
         super().__init__(message, status=status)
+
+
+class ProviderRefusedError(APIError):
+    """The chosen provider does not offer this operation (v2 specs with `aihubmix`, whose
+    documentation lists no `/v2` route). Found before anything was sent: nothing was billed."""
+
+
+class JobFailedError(APIError):
+    """A v2 job was accepted (and may be billed) but its generation reported `failed`;
+    `failure_reason` is the service's short reason (e.g. `content_policy_violation`) and
+    `generation_id` the job. Not sent again: the job is final."""
+
+    def __init__(
+        self, message: str, *, failure_reason: str | None = None, generation_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.failure_reason = failure_reason
+        self.generation_id = generation_id
+        super().__init__(message, run_id=run_id)
 
 
 class OutcomeUnknownError(APIError):
@@ -388,6 +442,7 @@ def unknown_error_class(name: str | None) -> type[OutcomeUnknownError]:
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    402: PaymentRequiredError,
     403: AuthenticationError,
     422: UnprocessableError,
     429: RateLimitError,

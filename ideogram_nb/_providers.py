@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from ._config import (
@@ -30,7 +30,10 @@ from ._config import (
     PROVIDER_REPLAY,
     PROVIDERS,
 )
-from ._errors import MissingKeyError
+from ._errors import MissingKeyError, ProviderRefusedError
+
+if TYPE_CHECKING:
+    from ._specs._base import Spec
 
 
 class Secret:
@@ -144,3 +147,14 @@ def resolve_route(provider: str | None = None, api_key: str | None = None, base_
     if chosen == PROVIDER_RECORD_OR_REPLAY:
         return Route(PROVIDER_RECORD_OR_REPLAY, upstream, url, key, replay_first=True)
     return Route(upstream, upstream, url, key)
+
+
+def refusal(route: Route, spec: Spec) -> ProviderRefusedError | None:
+    """Why `route` cannot carry `spec`, or None. AiHubMix documents no `/v2` route, so a v2 spec
+    sent there would fail (or worse, be billed for something else): refused before sending."""
+    if type(spec).family == "v2" and route.upstream == PROVIDER_AIHUBMIX:
+        return ProviderRefusedError(
+            f"{type(spec).__name__} is an Ideogram v2 operation, and AiHubMix documents no v2 routes; "
+            "nothing was sent. Use provider='ideogram' (your Ideogram key) or 'offline' (the simulator)"
+        )
+    return None

@@ -47,10 +47,14 @@ def held_back(history: History, spec: Spec, key: str | None = None) -> Result | 
     pending = history.find_unknown(key if key is not None else request_hash(spec))
     if pending is None:
         return None
+    if pending.status == "pending":  # a v2 job accepted (maybe billed): finish it, never submit again
+        cause = (f"not sent again: an identical request is a v2 job still pending (generation "
+                 f"{pending.generation_id}); Client.resume({pending.run_id!r}).wait() finishes it")  # fmt: skip
+    else:
+        cause = (f"not sent again: an identical request's earlier call ({pending.error_type or 'OutcomeUnknownError'}) "
+                 "lost its answer")  # fmt: skip
     error = unknown_error_class(pending.error_type)(
-        f"not sent again: an identical request's earlier call ({pending.error_type or 'OutcomeUnknownError'}) "
-        "lost its answer",
-        status=pending.http_status, run_id=pending.run_id, estimated_usd=pending.cost_usd,
+        cause, status=pending.http_status, run_id=pending.run_id, estimated_usd=pending.cost_usd,
     )  # fmt: skip
     return Result(
         run_id=pending.run_id, spec=spec, provider=pending.provider, cost_usd=pending.cost_usd,

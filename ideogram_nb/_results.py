@@ -135,6 +135,11 @@ class Result:
                 rec.error or "outcome unknown", status=rec.http_status, run_id=rec.run_id,
                 estimated_usd=rec.cost_usd,
             )  # fmt: skip
+        elif rec.status == "pending":
+            error = APIError(
+                f"a v2 job still pending (generation {rec.generation_id}): Client.resume({rec.run_id!r}).wait() "
+                "finishes it", run_id=rec.run_id,
+            )  # fmt: skip
         elif rec.status != "ok":
             error = APIError(rec.error or "failed", status=rec.http_status, run_id=rec.run_id)
         return cls(

@@ -23,6 +23,7 @@ from ._errors import (
     APIResponseError,
     APITimeoutError,
     OutcomeUnknownError,
+    RateLimitError,
     RedirectRefusedError,
     error_message_from_body,
     outcome_unknown,
@@ -109,7 +110,7 @@ class Sender:
         """POST, sending again only when that cannot pay twice; the parsed JSON body, or a
         typed APIError (an `OutcomeUnknownError` when the call may have been made and billed)."""
         assert self._route.base_url is not None and self._route.key is not None
-        url = self._route.base_url + wire.path
+        url = self._route.base_url + wire.target
         headers = {"Accept": "application/json"}
         kwargs: dict[str, Any] = {}
         if wire.json is not None:
@@ -146,6 +147,22 @@ class Sender:
                     err.cause += " (after an earlier attempt whose answer was lost)"
                 raise err
             self._sleep(self._retry.delay(state.attempts, retry_after))
+
+    def poll(self, path: str) -> dict[str, Any]:
+        """One GET of a v2 generation (`path` after the base URL), with the key. A GET pays for
+        nothing, so every failure is safe to try again: the caller (`_jobs`) decides when.
+        Raises a typed `APIError` (`RateLimitError` carries `retry_after`)."""
+        assert self._route.base_url is not None
+        try:
+            response = self._http.get(self._route.base_url + path, headers={"Accept": "application/json"},
+                                      auth=self._auth, follow_redirects=False)  # fmt: skip
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(f"polling the job timed out ({type(exc).__name__}); nothing was billed") from None
+        except httpx.RequestError as exc:
+            raise APIConnectionError(self.scrub(f"polling the job failed ({type(exc).__name__}: {exc})")) from None
+        if response.status_code >= 300:
+            raise self._status_error(response, poll=True)
+        return self._parse_json(response)
 
     def _post(self, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
         """One POST. Follows a 307/308 only within the provider's origin (the key's home);
@@ -194,13 +211,20 @@ class Sender:
             APIConnectionError(self.scrub(f"the connection was lost after the request was sent ({name}: {exc})"))
         ), Verdict.UNKNOWN
 
-    def _status_error(self, response: httpx.Response) -> APIError:
+    def _status_error(self, response: httpx.Response, *, poll: bool = False) -> APIError:
         try:
             body: object = json.loads(self.scrub(response.text))
         except ValueError:
             body = self.scrub(response.text)
         message = error_message_from_body(body, response.reason_phrase or "error")
+        reason = body.get("reject_reason") if isinstance(body, dict) else None
+        if isinstance(reason, str) and reason not in message:
+            message += f" (reject_reason: {reason})"
         error = status_error_class(response.status_code)(message, status=response.status_code, body=body)
+        if isinstance(error, RateLimitError):
+            error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if poll:  # a GET: nothing was sent that could be billed, whatever the status
+            return error
         return outcome_unknown(error) if classify_status(response.status_code) is Verdict.UNKNOWN else error
 
     def _parse_json(self, response: httpx.Response) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
@@ -66,7 +66,8 @@ def _like_pattern(text: str) -> str:
 class History:
     """Every call recorded: `history.runs(...)`, `len`, `history[run_id]`, `total_cost()`."""
 
-    #: The values of `status`: "ok", "error", "unknown" (sent, answer lost: maybe billed).
+    #: The values of `status`: "ok", "error", "unknown" (sent, answer lost: maybe billed),
+    #: "pending" (a v2 job accepted and not finished: `Client.resume` finishes it).
     STATUSES = STATUSES
 
     def __init__(self, path: str | Path | None = None) -> None:
@@ -246,11 +247,12 @@ class History:
     def totals(self, **filters: Unpack[RunFilters]) -> dict[str, Any]:
         """`{"runs", "images", "cost_usd", "unknown", "unknown_usd"}` of the matching runs, in
         one query (browser header, CLI). `unknown`/`unknown_usd`: runs whose outcome is unknown
-        and the part of `cost_usd` that is only *possibly* billed."""
+        or whose v2 job is still pending, and the part of `cost_usd` that is only *possibly* billed."""
         where, args = self._where(filters)
+        spent = "status IN ('unknown', 'pending')"
         sql = (
             "SELECT COUNT(*), TOTAL(json_array_length(images)), TOTAL(cost_usd), "
-            "TOTAL(status = 'unknown'), TOTAL(CASE WHEN status = 'unknown' THEN cost_usd END) "
+            f"TOTAL({spent}), TOTAL(CASE WHEN {spent} THEN cost_usd END) "
             f"FROM runs {where}"
         )
         with self._connect() as conn:
@@ -339,16 +341,24 @@ class History:
         return self._to_record(row) if row is not None else None
 
     def find_unknown(self, request_hash: str) -> RunRecord | None:
-        """The newest run of this request whose outcome is unknown (maybe made and billed),
-        if no run of it succeeded since: what `run_many(resume=True)` must not send again."""
+        """The newest run of this request whose outcome is unknown (maybe made and billed) or
+        whose v2 job is still pending, if no run of it succeeded since: what
+        `run_many(resume=True)` must not send again."""
         sql = (
-            f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status IN ('ok', 'unknown') "
+            f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status IN ('ok', 'unknown', 'pending') "
             "ORDER BY created_at DESC, seq DESC LIMIT 1"
         )
         with self._connect() as conn:
             row = conn.execute(sql, (request_hash,)).fetchone()
         rec = self._to_record(row) if row is not None else None
-        return rec if rec is not None and rec.status == "unknown" else None
+        return rec if rec is not None and rec.status in ("unknown", "pending") else None
+
+    def pending_jobs(self) -> list[RunRecord]:
+        """v2 jobs accepted and not finished (status "pending"), oldest first: what
+        `Client.jobs()` lists and `Client.resume` finishes."""
+        sql = f"SELECT {SELECT} FROM runs WHERE status = 'pending' ORDER BY created_at, seq"
+        with self._connect() as conn:
+            return [self._to_record(row) for row in conn.execute(sql).fetchall()]
 
     def __repr__(self) -> str:
         n = len(self)
@@ -389,3 +399,39 @@ class History:
             last = {(v["comparison_id"], v["pair"]): v for v in out}
             out = sorted(last.values(), key=lambda v: (v["created_at"], v["comparison_id"], v["pair"]))
         return out
+
+    # --- deciding: leaderboard, scores, report (see `_leaderboard`, `_scores`, `_report`) -----
+    def leaderboard(self, field: str, **options: Any) -> list[dict[str, Any]]:
+        """Rank the values of one axis (`"prompt"`, `"style_type"`, …) from every vote in this
+        history that compared them: Bradley–Terry strength with a confidence interval, and the
+        counts; rows best first (see `_leaderboard.leaderboard`, docs/comparisons.md)."""
+        from ._leaderboard import leaderboard
+
+        return leaderboard(self.votes(latest=True), field, **options)
+
+    def record_scores(self, run_id: str, scores: Iterable[Mapping[str, Any]]) -> None:
+        """Store the metrics of each image of a run (`score_images`), replacing earlier ones."""
+        from ._scores import write_scores
+
+        if run_id not in self:
+            raise KeyError(f"no run {run_id!r} in {self.path}: scores are stored beside their run")
+        with self._transaction() as conn:
+            for index, metrics in enumerate(scores):
+                write_scores(conn, run_id, index, metrics)
+
+    def scores(self, run_id: str | Iterable[str] | None = None) -> Any:
+        """One run's stored scores, one dict per image (`[]`: never scored); with several run ids
+        (or None: every run) a dict `{run_id: [...]}`."""
+        from ._scores import read_scores
+
+        with self._connect() as conn:
+            if isinstance(run_id, str):
+                return read_scores(conn, [run_id]).get(run_id, [])
+            return read_scores(conn, run_id)
+
+    def to_html(self, path: str | Path, *, overwrite: bool = False, **filters: Unpack[RunFilters]) -> Path:
+        """One self-contained HTML report of the runs matching `filters` (thumbnails inline,
+        votes, scores, leaderboards, each spec as Python); an existing file needs `overwrite`."""
+        from ._report import history_report
+
+        return history_report(self, path, overwrite=overwrite, **filters)

@@ -20,7 +20,11 @@ from .._errors import HistoryCorruptError
 
 #: "unknown": the request was sent and the answer lost (read timeout, dropped mid-answer, a
 #: gateway error): it may have been made and billed, so nothing re-sends it unless asked.
-STATUSES = ("ok", "error", "unknown")
+#: "pending": a v2 job was accepted (and may be billed) and has not finished; its row holds the
+#: `generation_id`, so `Client.resume` finishes it without submitting again.
+STATUSES = ("ok", "error", "unknown", "pending")
+#: Statuses whose estimated cost is counted as possibly spent (not known to be billed or not).
+POSSIBLY_SPENT = ("unknown", "pending")
 #: How the error of a call's in-flight row begins (`_client.IN_FLIGHT_MESSAGE`): a row still
 #: saying so after its process is gone stopped mid-call; `repair` settles it from its images.
 IN_FLIGHT_PREFIX = "in flight:"
@@ -63,6 +67,11 @@ class RunRecord:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     label: str | None = None
     replayed_from: str | None = None
+    #: v2: the id of the asynchronous generation to poll (`Client.resume`), else None.
+    generation_id: str | None = None
+    #: v2: what the service said the call cost (`usage_cost_usd_micros` / 1e6), beside the
+    #: estimate in `cost_usd`, never instead of it; None when it did not say.
+    usage_cost_usd: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -100,7 +109,7 @@ JSON_COLUMNS = ("spec", "images", "descriptions", "inputs")
 COLUMNS = (
     "run_id", "created_at", "provider", "endpoint", "status", "prompt", "search_text", "spec",
     "request_hash", "error", "error_type", "http_status", "attempts", "latency_s", "cost_usd",
-    "images", "descriptions", "inputs", "label", "replayed_from",
+    "images", "descriptions", "inputs", "label", "replayed_from", "generation_id", "usage_cost_usd",
 )  # fmt: skip
 #: What a RunRecord holds; `prompt` and `search_text` exist only to be filtered on.
 RECORD_COLUMNS = tuple(c for c in COLUMNS if c not in ("prompt", "search_text"))

@@ -229,9 +229,11 @@ def decode_run(d: dict[str, Any]) -> RunRecord | None:
         item = values.get(name, [])
         if not isinstance(item, list) or (name != "descriptions" and not all(isinstance(i, dict) for i in item)):
             return None
-    for name in ("cost_usd", "latency_s"):
+    for name in ("cost_usd", "latency_s", "usage_cost_usd"):
         if values.get(name) is not None and not isinstance(values[name], (int, float)):
             return None
+    if values.get("generation_id") is not None and not isinstance(values["generation_id"], str):
+        return None
     if values.get("cost_usd") is None:
         values["cost_usd"] = 0.0
     if not isinstance(values.get("attempts"), int):

@@ -8,6 +8,7 @@ a second process never leaves a half-written image under a final name.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -80,8 +81,9 @@ class ImageStore:
                 # A new durable store gets all 256 shard folders now, with one fsync of the
                 # root, instead of a mkdir and a folder fsync on the hot path of each of its
                 # first ~1,500 images (a shard's first image otherwise pays both).
-                for n in range(256):
-                    os.mkdir(self.root / f"{n:02x}")
+                for n in range(256):  # another process may be making the same new store
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(self.root / f"{n:02x}")
                 sync_folder(self.root)
             sync_new_folders(made)
 

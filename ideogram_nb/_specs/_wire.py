@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._api import ROUTES
+from .._api_v2 import V2_ASYNC_ENDPOINTS, V2_DRY_RUN_ENDPOINTS, V2_JOB_ENDPOINTS, V2_ROUTES
 from .._errors import SpecError
 from .._images import ImageInput
 
@@ -37,14 +38,22 @@ class WireRequest:
     json: dict[str, Any] | None = None
     data: dict[str, str | list[str]] | None = None
     files: list[FilePart] | None = None
+    #: Query parameters (v2's `dry_run=true`), or None.
+    params: dict[str, str] | None = None
 
     @property
     def is_multipart(self) -> bool:
         return self.json is None
 
+    @property
+    def target(self) -> str:
+        """`path` with its query string: what goes after the base URL."""
+        return self.path + ("?" + "&".join(f"{k}={v}" for k, v in self.params.items()) if self.params else "")
+
     def __repr__(self) -> str:  # never dump image bytes into a log
         files = [(field, name, mime, f"{len(body)} bytes") for field, (name, body, mime) in self.files or []]
-        return f"WireRequest(path={self.path!r}, json={self.json!r}, data={self.data!r}, files={files!r})"
+        query = f", params={self.params!r}" if self.params else ""
+        return f"WireRequest(path={self.path!r}, json={self.json!r}, data={self.data!r}, files={files!r}{query})"
 
 
 def color_palette_wire(value: Any) -> dict[str, Any]:
@@ -69,6 +78,8 @@ def _file(field: str, image: ImageInput) -> FilePart:
 
 
 def _form_value(value: Any) -> str:
+    if isinstance(value, bool):  # v2 booleans: the schema's "true"/"false", not Python's
+        return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
 
 
@@ -100,17 +111,28 @@ def _image_request(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_request(spec: Spec, *, check: bool = True) -> WireRequest:
+def build_request(spec: Spec, *, check: bool = True, run_async: bool = False, dry_run: bool = False) -> WireRequest:
     """The request for `spec`. With `check` (the default) a spec that breaks a rule raises
     `SpecError` here too, so no invalid request can be built by accident; tests of the
-    simulator's own validation pass `check=False`."""
+    simulator's own validation pass `check=False`.
+
+    v2 only: `run_async` sends `async=true` (the answer is a `generation_id` to poll; an
+    always-asynchronous operation such as replace-background has no such field and answers one
+    anyway, so nothing is added) and
+    `dry_run` adds `?dry_run=true` (the answer is a `PriceQuote`; nothing is generated or
+    billed). Either on a v1 spec, or `dry_run` on an operation that does not take it, is a
+    `ValueError`: such a request would run (and bill) for real."""
     if check:
         problems = spec.problems()
         if problems:
             raise SpecError(problems, spec_name=type(spec).__name__)
     endpoint = type(spec).endpoint
-    path = ROUTES[endpoint]
     fields = _sent_fields(spec)
+    if type(spec).family == "v2":
+        return _v2_request(endpoint, fields, run_async=run_async, dry_run=dry_run)
+    if run_async or dry_run:
+        raise ValueError(f"{type(spec).__name__} is a v1 operation: it takes neither async nor dry_run")
+    path = ROUTES[endpoint]
     if type(spec).family == "v3":
         return _multipart(path, fields, {})
     if endpoint == "legacy-generate":
@@ -122,6 +144,26 @@ def build_request(spec: Spec, *, check: bool = True) -> WireRequest:
     if endpoint in ("legacy-edit", "describe"):
         return _multipart(path, fields, {"image": "image_file"})
     raise ValueError(f"no wire format for endpoint {endpoint!r}")
+
+
+def _v2_request(endpoint: str, fields: dict[str, Any], *, run_async: bool, dry_run: bool) -> WireRequest:
+    """v2: JSON when nothing is uploaded (booleans and numbers typed), multipart otherwise
+    (every value a string, lists as repeated parts). Enums are already lowercase in the spec."""
+    if dry_run and endpoint not in V2_DRY_RUN_ENDPOINTS:
+        raise ValueError(f"{endpoint} does not take dry_run; it would run for real")
+    if run_async and endpoint not in V2_JOB_ENDPOINTS:
+        raise ValueError(f"{endpoint} does not take async; it answers at once")
+    path = V2_ROUTES[endpoint]
+    params = {"dry_run": "true"} if dry_run else None
+    if run_async and endpoint in V2_ASYNC_ENDPOINTS:
+        fields = {**fields, "async": True}
+    uploads = any(isinstance(v, ImageInput) or (isinstance(v, tuple) and v and isinstance(v[0], ImageInput))
+                  for v in fields.values())  # fmt: skip
+    if not uploads:
+        body = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+        return WireRequest(path, json=body, params=params)
+    multipart = _multipart(path, fields, {})
+    return WireRequest(path, data=multipart.data, files=multipart.files, params=params)
 
 
 def request_hash(spec: Spec) -> str:

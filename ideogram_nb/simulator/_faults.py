@@ -29,9 +29,14 @@ MALFORMED = "malformed"
 #: The work is done and billed, then the answer is lost (the connection drops / times out).
 DROP_AFTER_WORK = "drop_after_work"
 TIMEOUT_AFTER_WORK = "timeout_after_work"
+#: v2: the account cannot pay (402 `{error, reject_reason: insufficient_funds}`); nothing made.
+PAYMENT_REQUIRED = "payment_required"
+#: v2 asynchronous jobs: accepted (and billed) normally, then their generation reports `failed`.
+JOB_FAILED = "job_failed"
 #: New kinds go last: appending keeps every earlier seeded draw the same.
 KINDS: tuple[str, ...] = (
     RATE_LIMIT, SERVER_ERROR, TIMEOUT, DROP, EXPIRED_URLS, MALFORMED, DROP_AFTER_WORK, TIMEOUT_AFTER_WORK,
+    PAYMENT_REQUIRED, JOB_FAILED,
 )  # fmt: skip
 #: Kinds with no HTTP answer at all (the adapters raise or close the connection).
 NO_ANSWER: frozenset[str] = frozenset({TIMEOUT, DROP, DROP_AFTER_WORK, TIMEOUT_AFTER_WORK})
@@ -43,6 +48,7 @@ AFTER_WORK: frozenset[str] = frozenset({DROP_AFTER_WORK, TIMEOUT_AFTER_WORK})
 #: Script spellings accepted besides the kind names.
 _ALIASES: dict[str, str] = {
     "429": RATE_LIMIT, "500": SERVER_ERROR, "expired": EXPIRED_URLS, "lost_answer": DROP_AFTER_WORK,
+    "402": PAYMENT_REQUIRED,
 }  # fmt: skip
 
 
@@ -63,13 +69,15 @@ def parse_script_entry(entry: str | int | None) -> Fault | None:
         status = int(text)
         if status == 429:
             return Fault(RATE_LIMIT, 429)
+        if status == 402:
+            return Fault(PAYMENT_REQUIRED, 402)
         if 500 <= status <= 599:
             return Fault(SERVER_ERROR, status)
-        raise ValueError(f"fault script: status {status} is not 429 or 5xx")
+        raise ValueError(f"fault script: status {status} is not 402, 429 or 5xx")
     kind = _ALIASES.get(text, text)
     if kind not in KINDS:
         raise ValueError(f"fault script: unknown entry {entry!r}; use one of {KINDS}, a status or None")
-    return Fault(kind, {RATE_LIMIT: 429, SERVER_ERROR: 500}.get(kind))
+    return Fault(kind, {RATE_LIMIT: 429, SERVER_ERROR: 500, PAYMENT_REQUIRED: 402}.get(kind))
 
 
 @dataclass(frozen=True)
@@ -94,10 +102,15 @@ class Faults:
     malformed: float = 0.0
     drop_after_work: float = 0.0
     timeout_after_work: float = 0.0
+    payment_required: float = 0.0
+    job_failed: float = 0.0
     #: `Retry-After` sent with a 429: seconds, an HTTP date string, or None for no header.
     retry_after: float | str | None = 1
     seed: int = 0
     script: Sequence[str | int | None] = field(default=())
+    #: v2 polls (`GET /v2/generations/{id}`), one entry per poll: `"429"` (with `retry_after`),
+    #: a 5xx, `"drop"` or `"timeout"` (no answer), or None for a normal answer.
+    poll_script: Sequence[str | int | None] = field(default=())
     #: How long the loopback server holds a `timeout`/`timeout_after_work` request before
     #: closing it (set it above the client's read timeout to see a timeout).
     timeout_s: float = _config.SIMULATOR_TIMEOUT_FAULT_S
@@ -115,6 +128,14 @@ class Faults:
         for entry in script:
             parse_script_entry(entry)  # fail at construction, not mid-test
         object.__setattr__(self, "script", script)
+        polls = tuple(self.poll_script)
+        for entry in polls:
+            fault = parse_script_entry(entry)
+            if fault is not None and fault.kind not in (RATE_LIMIT, SERVER_ERROR, TIMEOUT, DROP):
+                raise ValueError(
+                    f"poll_script: {entry!r} cannot happen to a poll; use '429', a 5xx, 'drop' or 'timeout'"
+                )
+        object.__setattr__(self, "poll_script", polls)
 
     def retry_after_header(self) -> str | None:
         """The header value: whole seconds print without a decimal point."""
@@ -137,7 +158,18 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._script = list(faults.script) if faults else []
         self._position = 0
+        self._polls = list(faults.poll_script) if faults else []
+        self._poll_position = 0
         self._random = random.Random(faults.seed if faults else 0)
+
+    def draw_poll(self) -> Fault | None:
+        """The next `poll_script` entry for a v2 poll (None once it is used up)."""
+        with self._lock:
+            if self._poll_position >= len(self._polls):
+                return None
+            entry = self._polls[self._poll_position]
+            self._poll_position += 1
+        return parse_script_entry(entry)
 
     def draw(self) -> Fault | None:
         if self.faults is None:

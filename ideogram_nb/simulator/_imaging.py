@@ -4,7 +4,9 @@ Why procedural and not random noise: tests (and people reading a demo notebook) 
 that an edit touched only the masked region, that remix leans toward its input as
 `image_weight` grows, that reframe kept the original in the middle. Smooth gradients and flat
 shapes make those properties measurable with numpy, compress well (fast PNGs, small memory),
-and follow the prompt's colour words, so `describe` has something true to say.
+and follow the prompt's colour words, so `describe` has something true to say. What a new
+picture looks like (style, speed, the prompt's words) is `_drawing`'s; this module applies
+each endpoint's operation to it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import zlib
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
+from . import _drawing
 from ._characters import Character
 from ._job import Job
 from ._reader import InputImage
@@ -34,66 +37,142 @@ FOREGROUND_THRESHOLD = 40
 PNG_COMPRESS_LEVEL = 1
 #: A character reference is drawn this tall, relative to the output's shorter side.
 CHARACTER_SCALE = 0.4
+#: Upscale's UnsharpMask percent: this much at detail 0, plus this much per point of detail.
+UPSCALE_SHARPEN_MIN, UPSCALE_SHARPEN_PER_DETAIL = 60, 1.5
+#: Upscale at resemblance 0 shows this share of a new picture (none at 100).
+UPSCALE_NEW_SHARE = 0.25
+#: Reframe's extension: this share is the input continued, the rest a new backdrop.
+REFRAME_CONTINUATION = 0.6
 
 
 def make_image(job: Job, seed: int, offset: int) -> np.ndarray:
     """Pixels (h, w, 3 uint8) of image `offset` of `job`, made with `seed`."""
     rng = _generator(job.fingerprint, seed, offset)
     width, height = job.size
-    generated = render(rng, _palette(job, rng), width, height)
-    for character in job.characters:
-        generated = place_character(generated, character)
+    if job.endpoint in ("edit", "legacy-edit"):
+        assert job.image is not None and job.mask is not None
+        return _edit(job, rng)
+    if job.endpoint == "upscale":
+        assert job.image is not None
+        return _upscale(job, rng)
+    palette = _palette(job, rng)
+    if job.endpoint == "reframe":
+        assert job.image is not None
+        return _reframe(job.image.pixels, rng, palette, width, height)
+    generated = picture(job, rng, palette, width, height)
     if job.endpoint in ("generate", "legacy-generate"):
         return generated
     assert job.image is not None
     source = job.image.pixels
     if job.endpoint in ("remix", "legacy-remix"):
         fitted = np.asarray(ImageOps.fit(Image.fromarray(source), (width, height), Image.Resampling.BICUBIC))
-        w = job.weight / 100.0
-        return _mix(fitted, generated, w)
-    if job.endpoint in ("edit", "legacy-edit"):
-        assert job.mask is not None
-        return np.where(job.mask[..., None], generated, source)
-    if job.endpoint == "upscale":
-        enlarged = Image.fromarray(source).resize((width, height), Image.Resampling.BICUBIC)
-        sharpened = enlarged.filter(ImageFilter.UnsharpMask(radius=2, percent=job.detail * 2, threshold=2))
-        return _mix(np.asarray(sharpened), generated, 1.0 - (100 - job.weight) / 100.0 * 0.6)
-    if job.endpoint == "reframe":
-        side = min(width, height)
-        placed = Image.fromarray(source).resize((side, side), Image.Resampling.BICUBIC)
-        x0, y0 = (width - side) // 2, (height - side) // 2
-        out = generated.copy()
-        out[y0 : y0 + side, x0 : x0 + side] = np.asarray(placed)
-        return out
+        return _mix(fitted, generated, job.weight / 100.0)
     if job.endpoint == "replace-background":
         return np.where(foreground(source)[..., None], source, generated)
     raise ValueError(f"no image maker for endpoint {job.endpoint!r}")
 
 
+def picture(
+    job: Job, rng: np.random.Generator, palette: list[tuple[int, int, int]], width: int, height: int
+) -> np.ndarray:
+    """A whole new picture for `job`: its style's backdrop in its palette, at its speed's
+    detail, the prompt's words, and the character reference in the middle (the words stay
+    above it, so neither hides the other)."""
+    detail = _drawing.detail_of(job.rendering_speed, job.model)
+    out = _drawing.backdrop(rng, palette, job.style_type, detail, width, height)
+    for shape in range(int(rng.integers(2, 5)) if detail != "rough" else 0):
+        _shape(out, rng, palette[(shape + 1) % len(palette)])
+    return _with_words_and_characters(out, job, job.prompt, top=0.06, bottom=0.9)
+
+
+def _with_words_and_characters(canvas: np.ndarray, job: Job, words: str, *, top: float, bottom: float) -> np.ndarray:
+    """`words` drawn between fractions `top` and `bottom` of the height (above the character
+    when there is one), then the character references on top, whole."""
+    height, width = canvas.shape[:2]
+    if job.characters:
+        bottom = min(bottom, (1 - CHARACTER_SCALE * min(width, height) / height) / 2)
+    _drawing.draw_words(canvas, words, job.style_type, top=top, bottom=bottom)
+    for character in job.characters:
+        canvas = place_character(canvas, character)
+    return canvas
+
+
 def render(rng: np.random.Generator, palette: list[tuple[int, int, int]], width: int, height: int) -> np.ndarray:
-    """A four-corner gradient from the palette, with a few flat shapes on top."""
-    corners = np.array([_jitter(rng, palette[i % len(palette)], 24) for i in range(4)], dtype=np.float32)
-    x = np.linspace(0.0, 1.0, width, dtype=np.float32)[:, None]
-    top = corners[0] + (corners[1] - corners[0]) * x  # (w, 3)
-    bottom = corners[2] + (corners[3] - corners[2]) * x
-    y = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
-    out = np.empty((height, width, 3), np.uint8)
-    np.add(top[None], (bottom - top)[None] * y, out=out, casting="unsafe")  # no float image kept
+    """A wordless picture in `palette` (the default style and detail)."""
+    return _drawing.backdrop(rng, palette, None, "default", width, height)
+
+
+def _shape(out: np.ndarray, rng: np.random.Generator, colour: tuple[int, int, int]) -> None:
+    """A flat disc or square in a palette colour, drawn in place: something to look at."""
+    height, width = out.shape[:2]
     short = min(width, height)
-    for _ in range(int(rng.integers(3, 6))):
-        colour = _jitter(rng, _COLOUR_LIST[int(rng.integers(len(_COLOUR_LIST)))], 30)
-        cx, cy = int(rng.integers(width)), int(rng.integers(height))
-        r = int(rng.integers(max(short // 20, 1), max(short // 8, 2)))
-        x0, x1, y0, y1 = max(cx - r, 0), min(cx + r, width), max(cy - r, 0), min(cy + r, height)
-        if x0 >= x1 or y0 >= y1:
-            continue
-        if rng.random() < 0.5:
-            yy, xx = np.ogrid[y0:y1, x0:x1]
-            inside = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
-            out[y0:y1, x0:x1][inside] = colour
-        else:
-            out[y0:y1, x0:x1] = colour
+    cx, cy = int(rng.integers(width)), int(rng.integers(height))
+    r = int(rng.integers(max(short // 20, 1), max(short // 9, 2)))
+    x0, x1, y0, y1 = max(cx - r, 0), min(cx + r, width), max(cy - r, 0), min(cy + r, height)
+    if x0 >= x1 or y0 >= y1:
+        return
+    if rng.random() < 0.5:
+        yy, xx = np.ogrid[y0:y1, x0:x1]
+        out[y0:y1, x0:x1][(xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = colour
+    else:
+        out[y0:y1, x0:x1] = colour
+
+
+def _edit(job: Job, rng: np.random.Generator) -> np.ndarray:
+    """The source with only the masked pixels repainted: a picture of the prompt (its colours,
+    its quoted text or else its words) fitted to the mask's bounding box."""
+    assert job.image is not None and job.mask is not None
+    source, mask = job.image.pixels, job.mask
+    out = source.copy()
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return out
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    chosen = prompt_colours(job.raw_prompt) + list(job.palette)
+    palette = chosen or [_far_colour(source[mask])]
+    detail = _drawing.detail_of(job.rendering_speed, job.model)
+    patch = _drawing.backdrop(rng, palette, job.style_type, detail, int(x1 - x0), int(y1 - y0))
+    words = job.raw_prompt if _drawing.quoted_text(job.raw_prompt) else f'"{_drawing.caption_text(job.raw_prompt)}"'
+    patch = _with_words_and_characters(patch, job, words if words.strip('" ') else "", top=0.05, bottom=0.95)
+    region = mask[y0:y1, x0:x1]
+    out[y0:y1, x0:x1][region] = patch[region]
     return out
+
+
+def _upscale(job: Job, rng: np.random.Generator) -> np.ndarray:
+    """The input, resampled to the output size and sharpened (more `detail`, more sharpening);
+    less `resemblance` lets a little of a new picture of the prompt show through."""
+    assert job.image is not None
+    width, height = job.size
+    enlarged = Image.fromarray(job.image.pixels).resize((width, height), Image.Resampling.LANCZOS)
+    percent = int(UPSCALE_SHARPEN_MIN + job.detail * UPSCALE_SHARPEN_PER_DETAIL)
+    sharpened = np.asarray(enlarged.filter(ImageFilter.UnsharpMask(radius=2, percent=percent, threshold=2)))
+    if job.weight >= 100:
+        return sharpened
+    generated = render(rng, _palette(job, rng), width, height)
+    return _mix(sharpened, generated, 1.0 - (100 - job.weight) / 100.0 * UPSCALE_NEW_SHARE)
+
+
+def _reframe(
+    source: np.ndarray, rng: np.random.Generator, palette: list[tuple[int, int, int]], width: int, height: int
+) -> np.ndarray:
+    """The square input in the middle (scaled to the shorter side), the canvas around it
+    continued from its edges: mirrored, softened, and tinted toward a new backdrop."""
+    side = min(width, height)
+    placed = np.asarray(Image.fromarray(source).resize((side, side), Image.Resampling.BICUBIC))
+    x0, y0 = (width - side) // 2, (height - side) // 2
+    mirrored = np.pad(placed, ((y0, height - side - y0), (x0, width - side - x0), (0, 0)), mode="symmetric")
+    small = Image.fromarray(mirrored).resize((max(width // 16, 1), max(height // 16, 1)), Image.Resampling.BOX)
+    soft = np.asarray(small.resize((width, height), Image.Resampling.BILINEAR))
+    out = _mix(soft, render(rng, palette, width, height), REFRAME_CONTINUATION)
+    out[y0 : y0 + side, x0 : x0 + side] = placed
+    return out
+
+
+def _far_colour(pixels: np.ndarray) -> tuple[int, int, int]:
+    """A named colour far from the mean of `pixels`: an edit without colour words still shows."""
+    mean = pixels.reshape(-1, 3).mean(axis=0) if pixels.size else np.zeros(3)
+    return max(_COLOUR_LIST, key=lambda c: float(np.abs(np.array(c) - mean).sum()))
 
 
 def place_character(canvas: np.ndarray, character: Character) -> np.ndarray:
@@ -197,7 +276,9 @@ def _palette(job: Job, rng: np.random.Generator) -> list[tuple[int, int, int]]:
     chosen = prompt_colours(job.raw_prompt) + list(job.palette)
     if chosen:
         return chosen
-    return [(int(r), int(g), int(b)) for r, g, b in rng.integers(0, 256, (4, 3))]
+    if job.image is not None:  # reframe, upscale: a backdrop in the input's own colours
+        return _image_colours(job.image.pixels)
+    return [(int(r), int(g), int(b)) for r, g, b in rng.integers(40, 230, (4, 3))]
 
 
 def _generator(fingerprint: str, seed: int, offset: int) -> np.random.Generator:
@@ -205,8 +286,10 @@ def _generator(fingerprint: str, seed: int, offset: int) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:16], "big"))
 
 
-def _jitter(rng: np.random.Generator, colour: tuple[int, int, int], amount: int) -> np.ndarray:
-    return np.clip(np.array(colour) + rng.integers(-amount, amount + 1, 3), 0, 255).astype(np.uint8)
+def _image_colours(pixels: np.ndarray) -> list[tuple[int, int, int]]:
+    """The mean colours of an image's top, middle and bottom thirds."""
+    thirds = np.array_split(pixels[::4, ::4].astype(np.float32), 3, axis=0)
+    return [(int(r), int(g), int(b)) for r, g, b in (part.reshape(-1, 3).mean(axis=0) for part in thirds if part.size)]
 
 
 def _mix(source: np.ndarray, generated: np.ndarray, weight: float) -> np.ndarray:

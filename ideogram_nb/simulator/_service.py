@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from ideogram_nb import _api, _config
+from ideogram_nb import _config
 
 from . import _faults
 from ._faults import Fault, FaultPlan, Faults
@@ -27,6 +27,8 @@ from ._imaging import describe, encode_png, make_image
 from ._job import UNSAFE_MARKER, WITHHOLD_MARKER, Job
 from ._ledger import BilledCall, Ledger
 from ._routes import ENDPOINT_BY_PATH, FORBIDDEN_ON_BAD_KEY, InvalidRequest, read_job
+from ._routes_v2 import V2Routes
+from ._seeds import picker_for
 from ._vault import IMAGE_PATH_PREFIX, ImageVault
 
 __all__ = ["UNSAFE_MARKER", "WITHHOLD_MARKER", "Service", "SimReply", "SimRequest", "SimulatorStats"]
@@ -113,6 +115,7 @@ class Service:
         self._stats = SimulatorStats()
         self._by_route: dict[str, int] = {}
         self._by_fault: dict[str, int] = {}
+        self._v2 = V2Routes(self)  # the /v2 routes and their generations
 
     # --- stats ----------------------------------------------------------------------
     @property
@@ -145,6 +148,9 @@ class Service:
             self._count_route("images")
             fetched = self.vault.fetch(path, request.query)
             return SimReply(fetched.status, fetched.body, {"content-type": fetched.content_type})
+        if path.startswith("/v2/"):
+            answer = self._v2.handle(method, path, request, f"{request.scheme}://{request.host}{prefix}")
+            return SimReply(answer.status, answer.body, answer.headers, answer.no_answer)
         endpoint = ENDPOINT_BY_PATH.get(path)
         if endpoint is None:
             return _problem(404, "Not Found", f"The requested URL {request.path!r} was not found.")
@@ -241,6 +247,10 @@ class Service:
                 headers["retry-after"] = retry_after
             body = {"error": "Too many requests", "reject_reason": "inflight_limit"}
             return SimReply(429, json.dumps(body).encode(), headers)
+        if fault.kind == _faults.PAYMENT_REQUIRED:  # v2's envelope; v1 routes answer it too (newer ones do)
+            message = "Insufficient credits to run this request (simulated)."
+            body = {"error": message, "reject_reason": "insufficient_funds"}
+            return SimReply(402, json.dumps(body).encode(), {"content-type": "application/json"})
         if fault.kind == _faults.SERVER_ERROR:
             status = fault.status or 500
             return _problem(status, "Internal Server Error" if status == 500 else "Server Error",
@@ -301,9 +311,9 @@ class Service:
         return {"created": created, "data": data}
 
     def _pick_seed(self, job: Job, index: int) -> int:
-        """No seed sent: one per image, from the request (and the simulator's own seed)."""
-        digest = hashlib.sha256(f"{job.fingerprint}:{self.seed or 0}:{index}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") % (_api.SEED_MAX + 1)
+        """No seed sent: a fresh random one per image, as the real service picks; with the
+        simulator's own `seed`, a sequence that replays run after run (see `_seeds`)."""
+        return picker_for(self, self.seed).pick(job, index)
 
 
 def _json_reply(status: int, body: dict[str, object]) -> SimReply:
