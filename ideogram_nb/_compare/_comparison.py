@@ -27,6 +27,7 @@ from ._cells import Cell, CellGrid, build_axes, draw_seed, plan_cells
 from ._contact_sheet import read_png_text
 from ._judging import Judging
 from ._rendering import COMPARE_CHUNK, Rendering
+from ._scores import CellScores
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -65,6 +66,8 @@ class Comparison:
         #: Pairs, diff and votes (`judging`); HTML and contact sheets (`rendering`).
         self.judging = Judging(self.grid, self.id, lambda: self._client().history)
         self.rendering = Rendering(self.grid, self.judging, self.setup, lambda: repr(self))
+        #: Offline scores per cell, stored in the history (`scores`).
+        self.scoring = CellScores(self.grid, lambda: self._client().history)
         self._listeners = Callbacks()
         self._lock = threading.Lock()
         #: What replaced results had cost: a re-run never refunds the run it replaces.
@@ -182,11 +185,19 @@ class Comparison:
                     cell.state = "planned" if cell.result is None else ("ok" if cell.result.ok else "error")
                     self._notify(cell)
 
-    def run(self, progress: bool | Callable[[int, int, Result], None] = True) -> Comparison:
+    def run(self, progress: bool | Callable[[int, int, Result], None] = True, *, score: bool = False) -> Comparison:
         """Run every cell not yet done, concurrently; failures stay as marked cells. Cells whose
-        outcome is unknown are not sent again (see `retry_failed`)."""
+        outcome is unknown are not sent again (see `retry_failed`). `score=True` scores each
+        cell on a background thread as it finishes, while the others still run; `scores()`
+        then waits for what is still being measured."""
         self.check_budget([c for c in self.cells if c.state != "ok" and not c.outcome_unknown])
-        self._execute(None, progress)
+        if score:
+            self.observe(self.scoring.on_cell)
+        try:
+            self._execute(None, progress)
+        finally:
+            if score:
+                self.observe(self.scoring.on_cell, remove=True)
         return self
 
     def retry_failed(
@@ -213,8 +224,9 @@ class Comparison:
             self._execute(todo, progress)
         return self
 
-    def start(self, cells: Iterable[Cell] | None = None) -> cf.Future[Comparison]:
-        """Run in the background (the notebook stays live); watch with `observe`."""
+    def start(self, cells: Iterable[Cell] | None = None, *, score: bool = False) -> cf.Future[Comparison]:
+        """Run in the background (the notebook stays live); watch with `observe`. `score=True`
+        scores each cell as it finishes, as `run(score=True)` does."""
         todo = None if cells is None else list(cells)
         pending = [c for c in self.cells if c.state != "ok" and not c.outcome_unknown]
         self.check_budget(pending if todo is None else todo)
@@ -222,11 +234,16 @@ class Comparison:
         future.set_running_or_notify_cancel()
 
         def work() -> None:
+            if score:
+                self.observe(self.scoring.on_cell)
             try:
                 self._execute(todo, progress=False)
                 future.set_result(self)
             except BaseException as exc:  # handed to whoever waits on the future
                 future.set_exception(exc)
+            finally:
+                if score:
+                    self.observe(self.scoring.on_cell, remove=True)
 
         threading.Thread(target=work, name=f"compare-{self.id}", daemon=True).start()
         return future
@@ -337,6 +354,23 @@ class Comparison:
     def tally(self) -> dict[str, Any]:
         """Votes counted: {"field", "a", "b", "A", "B", "tie", "unvoted", "pairs"}."""
         return self.judging.tally()
+
+    def vote_best(self, cell: Cell, field: str, *, note: str | None = None) -> dict[str, Any]:
+        """Record `cell` as the best of its row or column along the `field` axis (X/Y grids)."""
+        return self.judging.vote_best(cell, field, note=note)
+
+    def scores(self, *, ocr: bool = True, compute: bool = True) -> list[dict[str, Any]]:
+        """Offline scores of every finished cell, one row per image (`score_image` metrics plus
+        cell, legend, axis values, run_id, image_index), computed once and stored in the history."""
+        return self.scoring.rows(ocr=ocr, compute=compute)
+
+    def to_html(self, path: str | Path, *, overwrite: bool = False, score: bool = True) -> Path:
+        """Write one self-contained HTML report: set-up, cost, the grid (thumbnails inline, the
+        differing words marked), votes, scores, the leaderboard of each axis, and the code that
+        plans the same grid. `score=False` shows only scores already stored."""
+        from ._report import comparison_report
+
+        return comparison_report(self, path, overwrite=overwrite, score=score)
 
     def to_image(self, path: str | Path, captions: bool = False, **options: Any) -> list[Path]:
         """Stitch a labelled contact sheet (see `Rendering.to_image`) → the written paths."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from .._history._leaderboard import BEST_KIND
 from ._axes import format_value
 from ._cells import Cell, CellGrid
 
@@ -130,15 +131,67 @@ class Judging:
         )  # fmt: skip
 
     def votes(self) -> list[dict[str, Any]]:
-        """The current vote of each voted pair (a later vote replaces an earlier one)."""
+        """The current vote of each voted pair or line (a later vote replaces an earlier one)."""
         return self._history().votes(self.comparison_id)
+
+    def pair_votes(self) -> list[dict[str, Any]]:
+        """The current A/B votes only (no "best of a line" picks)."""
+        return [v for v in self.votes() if v["meta"].get("kind") != BEST_KIND]
 
     def tally(self) -> dict[str, Any]:
         """Votes counted: {"field", "a", "b", "A", "B", "tie", "unvoted", "pairs"}."""
         field, a, b = self.sides()
         counts = {c: 0 for c in CHOICES}
-        votes = self.votes()
+        votes = self.pair_votes()
         for v in votes:
             counts[v["choice"]] += 1
         n = len(self.pairs())
         return {"field": field, "a": a, "b": b, **counts, "unvoted": n - len(votes), "pairs": n}
+
+    # --- best of a row or column (X/Y grids) ------------------------------------------------
+    def line(self, cell: Cell, field: str) -> tuple[int, list[Cell]]:
+        """(axis position, the cells that differ from `cell` only on the `field` axis)."""
+        fields = [a.field for a in self.grid.axes]
+        if field not in fields:
+            raise KeyError(f"{field!r} is not an axis of this comparison; axes: {', '.join(fields)}")
+        k = fields.index(field)
+        if len(self.grid.axes[k]) < 2:
+            raise ValueError(f"the {field!r} axis has one value: there is nothing to pick the best from")
+        return k, [self.grid.at(cell.index[:k] + (i,) + cell.index[k + 1 :]) for i in range(len(self.grid.axes[k]))]
+
+    def line_key(self, cell: Cell, k: int) -> int:
+        """The votes table's `pair` of one line: negative, so it never meets an A/B pair index;
+        a later pick on the same line replaces the earlier one."""
+        flat = 0
+        for j, axis in enumerate(self.grid.axes):
+            flat = flat * len(axis) + (0 if j == k else cell.index[j])
+        return -(1 + k + len(self.grid.axes) * flat)
+
+    def vote_best(self, cell: Cell, field: str, *, note: str | None = None) -> dict[str, Any]:
+        """Record `cell` as the best of its line along the `field` axis (its row or column): one
+        win of its value over each other value of that line, for the leaderboard."""
+        k, cells = self.line(cell, field)
+        # the field's whole value, as A/B votes record it (a search/replace axis: the full prompt)
+        values = [format_value(getattr(c.spec, field)) for c in cells]
+        meta = {
+            "kind": BEST_KIND, "field": field, "winner": values[cell.index[k]], "values": values,
+            "winner_index": cell.index[k],
+            "run_ids": [c.result.run_id if c.result else None for c in cells], "note": note,
+            "line": ", ".join(s for j, s in enumerate(cell.legends) if j != k),
+        }  # fmt: skip
+        run_id = cell.result.run_id if cell.result else None
+        return self._history().add_vote(self.comparison_id, self.line_key(cell, k), "A", a_run_id=run_id, meta=meta)
+
+    def best_picks(self) -> list[dict[str, Any]]:
+        """The current "best of a line" votes of this comparison."""
+        return [v for v in self.votes() if v["meta"].get("kind") == BEST_KIND]
+
+    def best_of(self, cell: Cell, field: str) -> Cell | None:
+        """The cell currently picked as best on `cell`'s line along `field`, or None."""
+        k, cells = self.line(cell, field)
+        key = self.line_key(cell, k)
+        for v in self.best_picks():
+            at = v["meta"].get("winner_index")
+            if v["pair"] == key and isinstance(at, int) and 0 <= at < len(cells):
+                return cells[at]
+        return None
