@@ -18,8 +18,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# The tour runs on copies in $(DEMO_DIR) (git-ignored), made once and never overwritten: using
+# the notebooks (outputs, widget state, histories, exports) never touches the tracked files.
+DEMO_DIR ?= demo
+
 demo: $(VENV)/.installed
-	$(PY) -m jupyterlab --ServerApp.root_dir=. --ServerApp.port=$(PORT) $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+	mkdir -p $(DEMO_DIR)
+	for nb in notebooks/*.ipynb; do [ -e "$(DEMO_DIR)/$${nb##*/}" ] || cp "$$nb" $(DEMO_DIR)/; done
+	@echo "Working copies of the notebooks are in $(DEMO_DIR)/ (git-ignored); delete it to start afresh."
+	$(PY) -m jupyterlab --ServerApp.root_dir=$(DEMO_DIR) --ServerApp.port=$(PORT) $(ROOT_FLAG) $(DEMO_DIR)/01_quickstart.ipynb
 
 test: $(VENV)/.installed
 	$(PY) -m pytest --nbval-lax tests notebooks
