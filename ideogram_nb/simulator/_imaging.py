@@ -273,12 +273,19 @@ _COLOUR_LIST = list(COLOURS.values())
 
 
 def _palette(job: Job, rng: np.random.Generator) -> list[tuple[int, int, int]]:
-    chosen = prompt_colours(job.raw_prompt) + list(job.palette)
+    # The negative prompt shows as colours it names kept out ("a fox, no red": no red).
+    unwanted = set(prompt_colours(job.negative_prompt))
+    chosen = [c for c in prompt_colours(job.raw_prompt) + list(job.palette) if c not in unwanted]
     if chosen:
         return chosen
     if job.image is not None:  # reframe, upscale: a backdrop in the input's own colours
         return _image_colours(job.image.pixels)
-    return [(int(r), int(g), int(b)) for r, g, b in rng.integers(40, 230, (4, 3))]
+    drawn = [(int(r), int(g), int(b)) for r, g, b in rng.integers(40, 230, (4, 3))]
+    return [c for c in drawn if not any(_close(c, u) for u in unwanted)] or drawn
+
+
+def _close(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) < 90**2
 
 
 def _generator(fingerprint: str, seed: int, offset: int) -> np.random.Generator:

@@ -48,6 +48,7 @@ class Job:
     rendering_speed: str | None = None  # V3, as sent (the ledger records it)
     model: str | None = None  # legacy, as sent
     describe_version: str | None = None
+    negative_prompt: str = ""  # what to leave out: colours it names are kept out of the picture
     unsafe_input: bool = False  # an uploaded image fails the safety check
 
     @property

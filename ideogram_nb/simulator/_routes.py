@@ -77,8 +77,7 @@ def _v3(r: Reader, endpoint: str) -> Job:
     takes_characters = endpoint in ("generate", "remix", "edit")  # these take custom models too
     custom_model = _custom_model(r) if takes_characters else None
     characters = read_characters(r) if takes_characters else ()
-    if not is_reframe:
-        r.text("negative_prompt")
+    negative = None if is_reframe else r.text("negative_prompt")
     r.choice("style_preset", _api.V3_STYLE_PRESETS)
     palette = check_color_palette(r)
     style_codes = r.texts("style_codes", _api.STYLE_CODE_PATTERN)
@@ -116,7 +115,7 @@ def _v3(r: Reader, endpoint: str) -> Job:
     colours = tuple(palette) + tuple(_mean_colour(img) for img in references)
     return _job(endpoint, r, prompt, magic, size, num_images, seed, resolved_style,
                 image=image, mask=mask, weight=weight, palette=colours, characters=characters,
-                rendering_speed=speed)  # fmt: skip
+                rendering_speed=speed, negative_prompt=negative or "")  # fmt: skip
 
 
 def _custom_model(r: Reader) -> str | None:
@@ -179,11 +178,14 @@ def _legacy(r: Reader, files: Reader, endpoint: str) -> Job:
         r.problem("style_type", f"is not available for {model}")
     weight, detail = 50, 50
     size: tuple[int, int] | None = None
+    negative: str | None = None
+    palette: tuple[tuple[int, int, int], ...] = ()
     if endpoint in ("legacy-generate", "legacy-remix"):
         negative = r.text("negative_prompt")
         if negative is not None and model not in _api.LEGACY_MODELS_WITH_NEGATIVE:
             r.problem("negative_prompt", f"is not available for {model}")
-        if check_color_palette(r) and model not in _api.LEGACY_MODELS_WITH_COLOR_PALETTE:
+        palette = tuple(check_color_palette(r))
+        if palette and model not in _api.LEGACY_MODELS_WITH_COLOR_PALETTE:
             r.problem("color_palette", f"is not available for {model}")
         size = _legacy_size(r, model)
     if endpoint == "legacy-remix":
@@ -211,7 +213,8 @@ def _legacy(r: Reader, files: Reader, endpoint: str) -> Job:
         r.fingerprint.update(files.fingerprint)
         r.decoded.extend(files.decoded)
     return _job(endpoint, r, prompt, magic, size, num_images, seed, resolved_style, image=image,
-                mask=mask, weight=weight, detail=detail, source_size=source_size, model=sent_model)  # fmt: skip
+                mask=mask, weight=weight, detail=detail, source_size=source_size, model=sent_model,
+                palette=palette, negative_prompt=negative or "")  # fmt: skip
 
 
 def _legacy_size(r: Reader, model: str) -> tuple[int, int]:
@@ -296,6 +299,7 @@ def _job(
     rendering_speed: str | None = None,
     model: str | None = None,
     describe_version: str | None = None,
+    negative_prompt: str = "",
 ) -> Job:
     content = {k: v for k, v in r.fingerprint.items() if k not in _NOT_CONTENT}
     canonical = json.dumps([endpoint, content], sort_keys=True, default=str)
@@ -319,6 +323,7 @@ def _job(
         rendering_speed=rendering_speed,
         model=model,
         describe_version=describe_version,
+        negative_prompt=negative_prompt,
         unsafe_input=any(marker in img.data for img in r.decoded),
     )
 

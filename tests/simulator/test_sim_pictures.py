@@ -120,6 +120,22 @@ def test_colour_words_in_the_prompt_are_the_main_colours(client, kit, fetch):
     assert near(pixels, (200, 40, 40), 40) + near(pixels, (40, 80, 200), 40) > 0.5
 
 
+def test_colours_the_negative_prompt_names_are_kept_out(client, kit, fetch):
+    plain = generate(client, kit, fetch, prompt="a red fox on blue snow")
+    negative = generate(client, kit, fetch, prompt="a red fox on blue snow", negative_prompt="red")
+
+    assert near(plain, (200, 40, 40), 40) > 0.1
+    assert near(negative, (200, 40, 40), 40) < 0.02 < near(negative, (40, 80, 200), 40)
+
+
+def test_a_legacy_colour_palette_colours_the_picture(client, fetch):
+    palette = {"members": [{"color_hex": "#e8a33c"}, {"color_hex": "#1f6f8b"}]}
+    body = {"image_request": {"prompt": "a harbour at dusk", "model": "V_2", "seed": 3, "color_palette": palette}}
+    pixels = fetch(client.post("/generate", json=body))
+
+    assert near(pixels, (0xE8, 0xA3, 0x3C), 40) + near(pixels, (0x1F, 0x6F, 0x8B), 40) > 0.5
+
+
 def test_each_style_has_its_own_look(client, kit, fetch):
     pictures = {style: generate(client, kit, fetch, prompt="a red and yellow kite", style_type=style).astype(int)
                 for style in ["GENERAL", "REALISTIC", "DESIGN", "FICTION", "STYLIZED"]}  # fmt: skip
