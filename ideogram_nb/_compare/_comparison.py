@@ -26,6 +26,7 @@ from ._axes import Axis, format_value
 from ._cells import Cell, CellGrid, build_axes, draw_seed, plan_cells
 from ._contact_sheet import read_png_text
 from ._judging import Judging
+from ._quoting import ShapeQuotes
 from ._rendering import COMPARE_CHUNK, Rendering
 from ._scores import CellScores
 
@@ -53,6 +54,7 @@ class Comparison:
         self.base = base_spec
         self.client = client
         self.budget_usd = budget_usd
+        self._quotes = ShapeQuotes()
         self.axes: tuple[Axis, ...] = build_axes(base_spec, axes, seeds)
         has_seed = "seed" in type(base_spec).param
         seeded_axis = any(a.field == "seed" for a in self.axes)
@@ -96,6 +98,13 @@ class Comparison:
         """US dollars the cells (default: all) are expected to cost."""
         return round(sum(c.spec.estimate_cost() for c in (self.cells if cells is None else cells)), 6)
 
+    def quote_cost(self, cells: Iterable[Cell] | None = None) -> float:
+        """US dollars the cells (default: all) will cost, asked of the service where it can
+        quote (v2 dry runs: free, nothing generated), one quote per distinct cell shape; the
+        local price table for the rest. The budget guard uses this."""
+        todo = list(self.cells if cells is None else cells)
+        return self._quotes.cost(self._client(), [c.spec for c in todo])
+
     @property
     def spent_usd(self) -> float:
         """Recorded cost of every call made, replaced results included; a call whose outcome is
@@ -113,7 +122,7 @@ class Comparison:
         if self.budget_usd is None:
             return
         todo = list(self.cells if cells is None else cells)
-        planned = self.estimate_cost(todo)
+        planned = self.quote_cost(todo)
         spent = self.spent_usd  # cells run again keep what they (possibly) cost before
         if spent + planned > self.budget_usd + 1e-9:
             already = f" on top of ${spent:.2f} already spent" if spent else ""
