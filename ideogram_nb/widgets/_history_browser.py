@@ -6,12 +6,17 @@ Why pages: a history of thousands of runs is never drawn whole. A page is two in
 same files exported notebooks use). Why rows are closed on every page change: ipywidgets keeps
 each live widget in a registry (and the front end a model for each), so paging through 500
 pages without closing them would leak thousands of widgets.
+
+A click on a thumbnail opens the run's images in the large view (`_large_view`). With a
+client that announces recorded calls (`client.on_record(cb)`), the browser re-reads the
+history shortly after each one, so a compare grid's cells show up without Refresh.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from datetime import datetime
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,14 @@ import ipywidgets as W
 import ideogram_nb as ig
 
 from .._callbacks import Callbacks
-from .._config import EXPORT_THUMBNAIL_PX, PROVIDERS
+from .._config import EXPORT_THUMBNAIL_PX, HISTORY_REFRESH_DEBOUNCE_S, PROVIDERS
+from ._actions import action_spec
+from ._debounce import Debounced
 from ._followup import close_tree, prefilled
 from ._history_query import PAGE_SIZE, STATUSES, HistoryQuery, endpoints
+from ._history_row import ERROR_COLOUR, OK_COLOUR, row_html
+from ._image_button import ImageButton
+from ._large_view import LargeView
 from ._result_grid import ResultGrid
 from ._thumbs import placeholder
 
@@ -33,60 +43,19 @@ ROW_THUMBS = 4
 THUMB_WIDTH = "72px"
 #: The thumbnail column of a row: room for ROW_THUMBS at THUMB_WIDTH (plus their gaps).
 ROW_THUMBS_WIDTH = "300px"
-PROMPT_CHARS = 160
 #: Exports go inside the history folder by default: beside its images, out of the notebooks.
 DEFAULT_EXPORT_NAME = "exports/runs.ipynb"
-_OK, _ERROR, _MUTED, _UNKNOWN = "#1b5e20", "#b00020", "#555", "#b45f06"
-#: What a run's status says, in the row's colour: "unknown" must read as money at risk.
-_STATUS_SHOWN = {
-    "ok": ("ok", _OK), "error": ("error", _ERROR), "unknown": ("outcome unknown: possibly billed", _UNKNOWN),
-}  # fmt: skip
+_OK, _ERROR = OK_COLOUR, ERROR_COLOUR
 RERUN_UNKNOWN_TOOLTIP = (
     "This run's outcome is unknown: the service may already have made and billed it. "
     "Re-running opens it prefilled; running it sends a new call, which may be paid twice."
 )
 
+#: A filter dropdown's "any" choice. Not None: ipywidgets shows a None value as no selection
+#: (a blank box), so "any endpoint" would never be seen.
+ANY = ""
+
 RerunCallback = Callable[[ig.Spec], Any]
-
-
-def _when(created_at: str) -> str:
-    try:
-        return datetime.fromisoformat(created_at).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return created_at
-
-
-def _short(text: str, n: int = PROMPT_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def row_html(rec: ig.RunRecord) -> str:
-    """One run in words: what, when, where, cost, outcome, prompt, label, error."""
-    shown, colour = _STATUS_SHOWN.get(rec.status, (rec.status, _ERROR))
-    status = f"<span style='color:{colour}'>{escape(shown)}</span>"
-    if rec.status == "unknown":
-        status = f"<b>{status}</b>"
-    count = len(rec.descriptions) if rec.endpoint == "describe" else len(rec.images)
-    noun = "description" if rec.endpoint == "describe" else "image"
-    head = " · ".join([
-        f"<b>{escape(rec.endpoint)}</b>", escape(_when(rec.created_at)), escape(rec.provider),
-        f"${rec.cost_usd:.3f}", f"{count} {noun}{'' if count == 1 else 's'}", status,
-    ])  # fmt: skip
-    if rec.label:
-        head += f" <span style='background:#e3f2fd;padding:0 4px;border-radius:3px'>{escape(rec.label)}</span>"
-    lines = [f"<div>{head}</div>"]
-    prompt = rec.spec.get("prompt") or (rec.descriptions[0] if rec.descriptions else "")
-    if prompt:
-        lines.append(f"<div style='color:{_MUTED}'>{escape(_short(str(prompt)))}</div>")
-    if not rec.ok:
-        code = f" (HTTP {rec.http_status})" if rec.http_status else ""
-        error = f"{rec.error_type or 'error'}{code}: {rec.error or ''}"
-        lines.append(f"<div style='color:{colour}'>{escape(error)}</div>")
-    seeds = [str(im.get("seed")) for im in rec.images if im.get("seed") is not None]
-    extra = f" · seeds {', '.join(seeds)}" if seeds else ""
-    lines.append(f"<small style='color:{_MUTED}'>run {escape(rec.run_id)}{escape(extra)}</small>")
-    return "".join(lines)
 
 
 class HistoryBrowser(W.VBox):
@@ -94,7 +63,9 @@ class HistoryBrowser(W.VBox):
     totals; pages of 20; tick runs and export them as a notebook; re-run one
     (`browser.on_rerun(cb)`: `cb(spec)`); open a run's images in a `ResultGrid`.
 
-    `browser.refresh()` re-reads the history (the Studio calls it after every run).
+    `browser.refresh()` re-reads the history; with a client that has `on_record`, that
+    happens by itself after every recorded call (debounced). `browser.open_large(run_id,
+    index)` shows a run's images in `browser.large_view` (a thumbnail click does it).
     """
 
     def __init__(
@@ -108,11 +79,11 @@ class HistoryBrowser(W.VBox):
         self.rows: dict[str, dict[str, W.Widget]] = {}  # run id → its checkbox, buttons, box
         self.totals_label = W.HTML()
         self.refresh_button = W.Button(description="Refresh", icon="refresh", tooltip="Read the history again")
-        self.endpoint_filter = W.Dropdown(options=[("any endpoint", None), *[(e, e) for e in endpoints()]],
+        self.endpoint_filter = W.Dropdown(options=[("any endpoint", ANY), *[(e, e) for e in endpoints()]],
                                           layout=W.Layout(width="170px"))  # fmt: skip
-        self.provider_filter = W.Dropdown(options=[("any provider", None), *[(p, p) for p in PROVIDERS]],
+        self.provider_filter = W.Dropdown(options=[("any provider", ANY), *[(p, p) for p in PROVIDERS]],
                                           layout=W.Layout(width="150px"))  # fmt: skip
-        self.status_filter = W.Dropdown(options=[("any status", None), *[(s, s) for s in STATUSES]],
+        self.status_filter = W.Dropdown(options=[("any status", ANY), *[(s, s) for s in STATUSES]],
                                         layout=W.Layout(width="120px"))  # fmt: skip
         self.text_filter = W.Text(placeholder="search prompts, descriptions, labels", continuous_update=False,
                                   layout=W.Layout(width="260px"))  # fmt: skip
@@ -132,6 +103,10 @@ class HistoryBrowser(W.VBox):
         self.export_message = W.HTML()
         self.message = W.HTML()
         self.detail = W.VBox()
+        #: A run's images one at a time, opened from its thumbnails; actions reach `on_rerun`.
+        self.large_view = LargeView(act=self._large_view_action)
+        #: Re-reads the history once after a burst of recorded calls (see `on_record`).
+        self._recorded = Debounced(self._timed_refresh, HISTORY_REFRESH_DEBOUNCE_S)
         self._wire()
         self.children = (
             W.HBox([self.totals_label, self.refresh_button], layout=W.Layout(justify_content="space-between")),
@@ -139,6 +114,7 @@ class HistoryBrowser(W.VBox):
                     self.label_filter], layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.select_page_button, self.clear_button, self.selection_label],
                    layout=W.Layout(align_items="center")),
+            self.large_view,
             self.rows_box,
             W.HBox([self.prev_button, self.page_label, self.next_button], layout=W.Layout(align_items="center")),
             W.HBox([self.export_path, self.export_button, self.export_message], layout=W.Layout(align_items="center")),
@@ -152,12 +128,15 @@ class HistoryBrowser(W.VBox):
         filters = {"endpoint": self.endpoint_filter, "provider": self.provider_filter, "status": self.status_filter,
                    "text": self.text_filter, "label": self.label_filter}  # fmt: skip
         for name, widget in filters.items():
-            widget.observe(lambda change, n=name: self.set_filters(**{n: change["new"]}), "value")
+            widget.observe(lambda change, n=name: self.set_filters(**{n: change["new"] or None}), "value")
         self.prev_button.on_click(lambda _b: self.prev_page())
         self.next_button.on_click(lambda _b: self.next_page())
         self.select_page_button.on_click(lambda _b: self.select_page())
         self.clear_button.on_click(lambda _b: self.clear_selection())
         self.export_button.on_click(lambda _b: self._export_clicked())
+        self._watched: Any = None
+        if self.client is not None:
+            self.watch(self.client)
 
     # --- public API -----------------------------------------------------------------------------
     @property
@@ -234,6 +213,33 @@ class HistoryBrowser(W.VBox):
         self._open_spec(spec)
         return spec
 
+    def open_large(self, run_id: str, index: int = 0) -> Any:
+        """Show image `index` of the run in the large view; returns that `ImageResult`."""
+        result = self.query.result_for(run_id)
+        return self.large_view.show([result], index)
+
+    def watch(self, client: ig.Client) -> None:
+        """Use `client` (re-runs) and refresh shortly after every call it records, if it can
+        say so (`client.on_record(cb)`); the client watched before is let go."""
+        self.stop_watching()
+        self.client = client
+        subscribe = getattr(client, "on_record", None)
+        if callable(subscribe):
+            subscribe(self._recorded)
+            self._watched = client
+
+    def stop_watching(self) -> None:
+        """Stop refreshing on recorded calls (closing the browser does it too)."""
+        subscribe = getattr(self._watched, "on_record", None)
+        if callable(subscribe):
+            subscribe(self._recorded, remove=True)
+        self._watched = None
+        self._recorded.cancel()
+
+    def close(self) -> None:
+        self.stop_watching()
+        super().close()
+
     def open_images(self, run_id: str) -> ResultGrid:
         """Show the run's images (or descriptions, or error) in a `ResultGrid` below."""
         result = self.query.result_for(run_id)
@@ -259,17 +265,13 @@ class HistoryBrowser(W.VBox):
     def _row(self, rec: ig.RunRecord) -> dict[str, W.Widget]:
         checkbox = W.Checkbox(value=self.query.is_selected(rec.run_id), indent=False, layout=W.Layout(width="28px"))
         checkbox.observe(lambda change, r=rec.run_id: self._ticked(r, change["new"]), "value")
-        unknown = rec.status == "unknown"
-        tip = RERUN_UNKNOWN_TOOLTIP if unknown else "Open this request, prefilled, to run it again"
-        rerun = W.Button(description="Re-run", icon="redo", tooltip=tip, layout=W.Layout(width="100px"),
-                         button_style="warning" if unknown else "")  # fmt: skip
-        rerun.on_click(lambda _b, r=rec.run_id: self._guard(self.rerun, r))
-        openable = bool(rec.images or rec.descriptions or not rec.ok)
+        rerun = self._rerun_button(rec)
+        openable = bool(rec.images or rec.descriptions or rec.status in ("error", "unknown"))
         open_ = W.Button(description="Open", icon="th", tooltip="Show this run's images with their actions",
                          layout=W.Layout(width="100px"), disabled=not openable)  # fmt: skip
         open_.on_click(lambda _b, r=rec.run_id: self._guard(self.open_images, r))
         thumbs = W.HBox(
-            [W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH)) for v in self._thumbs(rec)],
+            self._thumb_widgets(rec),
             # one width for every row, whatever its number of thumbnails: the texts line up
             layout=W.Layout(width=ROW_THUMBS_WIDTH, flex="0 0 auto", overflow="hidden"),
         )
@@ -280,7 +282,40 @@ class HistoryBrowser(W.VBox):
             [checkbox, thumbs, text, buttons],
             layout=W.Layout(border_bottom="1px solid #e0e0e0", padding="4px 0", align_items="center"),
         )
+        box.add_class("ig-history-row")  # for tests and user CSS
+        text.add_class("ig-history-text")
         return {"box": box, "checkbox": checkbox, "rerun": rerun, "open": open_, "thumbs": thumbs}
+
+    def _rerun_button(self, rec: ig.RunRecord) -> W.Button:
+        """Re-run (a warning for a possibly billed run), or Resume for a job still running upstream:
+        a paid job is finished by polling, never sent again."""
+        size = W.Layout(width="100px")
+        if rec.status == "pending":
+            tip = "Poll this job until it is done and fetch its images (nothing is sent again)"
+            button = W.Button(description="Resume", icon="play", button_style="info", layout=size, tooltip=tip)
+            button.on_click(lambda _b, r=rec.run_id: self._guard(self.resume, r))
+            return button
+        unknown = rec.status == "unknown"
+        tip = RERUN_UNKNOWN_TOOLTIP if unknown else "Open this request, prefilled, to run it again"
+        button = W.Button(description="Re-run", icon="redo", tooltip=tip, layout=size,
+                          button_style="warning" if unknown else "")  # fmt: skip
+        button.on_click(lambda _b, r=rec.run_id: self._guard(self.rerun, r))
+        return button
+
+    def _thumb_widgets(self, rec: ig.RunRecord) -> list[W.Widget]:
+        """Outputs are buttons that open the large view; a run's inputs are plain pictures."""
+        values = self._thumbs(rec)
+        if not rec.images:
+            return [W.Image(value=v, format="jpeg", layout=W.Layout(width=THUMB_WIDTH)) for v in values]
+        out: list[W.Widget] = []
+        for i, value in enumerate(values):
+            button = ImageButton(value=value, format="jpeg", layout=W.Layout(width=THUMB_WIDTH))
+            button.on_click(partial(self._open_clicked, rec.run_id, i))
+            out.append(button)
+        return out
+
+    def _open_clicked(self, run_id: str, index: int, _button: Any = None) -> None:
+        self._guard(lambda r: self.open_large(r, index), run_id)
 
     def _thumbs(self, rec: ig.RunRecord) -> list[bytes]:
         """Up to four outputs; a run without outputs (describe, a failure) shows its inputs."""
@@ -312,6 +347,48 @@ class HistoryBrowser(W.VBox):
         self.export_button.description = self.query.export_description()
 
     # --- actions ---------------------------------------------------------------------------------
+    def _timed_refresh(self) -> None:
+        try:
+            self.refresh()
+        except (ig.HistoryError, OSError) as exc:
+            self.message.value = (
+                f"<span style='color:{_ERROR}'>The history could not be read again: {escape(str(exc))}</span>"
+            )
+
+    def resume(self, run_id: str) -> threading.Thread:
+        """Finish a pending v2 job in the background (polls only: nothing is sent again); its
+        row updates when it is done. Returns the thread doing it."""
+        rec = self.history[run_id]
+        if rec.status != "pending":
+            raise ValueError(f"run {run_id} is not a pending job (its status is {rec.status!r})")
+        if self.client is None:
+            self.client = ig.Client(history=self.history)
+        if self.client.provider != rec.provider:
+            raise ValueError(
+                f"run {run_id} is a job of {rec.provider!r}, but this browser's client uses "
+                f"{self.client.provider!r}: open the browser with a client for {rec.provider!r} to resume it"
+            )
+        job = self.client.resume(run_id)
+        self.message.value = f"Resuming job {escape(job.generation_id)}…"
+
+        def finish() -> None:
+            try:
+                job.wait()
+                self.message.value = f"Job {escape(job.generation_id)} is done."
+            except Exception as exc:  # shown, never raised on a background thread
+                self.message.value = f"<span style='color:{_ERROR}'>{escape(str(exc))}</span>"
+            self._timed_refresh()
+
+        thread = threading.Thread(target=finish, name=f"resume-{run_id}", daemon=True)
+        thread.start()
+        return thread
+
+    def _large_view_action(self, action: str, image: Any) -> ig.Spec:
+        result = self.large_view.gallery.result
+        spec = action_spec(action, image, result.spec if result is not None else None)
+        self._open_spec(spec)
+        return spec
+
     def _open_spec(self, spec: ig.Spec) -> None:
         if self._rerun_callbacks:
             self._rerun_callbacks(spec)

@@ -16,7 +16,7 @@ from typing import Any
 
 import ideogram_nb as ig
 
-#: "ok", "error", "unknown" (sent, answer lost: possibly billed).
+#: "ok", "error", "unknown" (sent, answer lost: possibly billed), "pending" (a v2 job running upstream).
 STATUSES = ig.History.STATUSES
 
 __all__ = ["PAGE_SIZE", "STATUSES", "Filters", "HistoryQuery", "endpoints"]
@@ -110,7 +110,10 @@ class HistoryQuery:
         t = self.totals
         text = f"{_plural(t['runs'], 'run')} · {_plural(t['images'], 'image')} · ${t['cost_usd']:.2f}"
         if t.get("unknown"):
-            text += f" (${t['unknown_usd']:.2f} possibly billed: {_plural(t['unknown'], 'run')} with outcome unknown)"
+            text += (
+                f" (${t['unknown_usd']:.2f} possibly billed: {_plural(t['unknown'], 'run')} not settled, "
+                "outcome unknown or job still running)"
+            )
         return text
 
     # --- selection ------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """`ResultGrid`: thumbnails that fill in as results arrive, and what to do with each image.
 
 Why thumbnails only: the full PNGs stay in the history's image store; the notebook carries
-small JPEGs (see `_thumbs`). Why buttons under the images: an `ipywidgets.Image` has no click
-event in every front end, a Button does (JupyterLab, Notebook 7, Voilà). Selecting shows the
-image larger with its full record, the next actions (`_actions`) and a save box. `add` may be
-called from a worker thread (a finished run): tiles are appended under a lock.
+small JPEGs (see `_thumbs`); the one full file in view goes to the front end only when the
+large view (`_large_view`) shows it. A click on a picture opens that large view; Select shows
+the image's full record, the next actions (`_actions`), Download (to the browser) and Save to
+server. Describe's texts span the grid's width, each with "Use as prompt". `show_pending`
+puts grey tiles of the expected shape where a run's images will land. `add` may be called from
+a worker thread (a finished run): tiles change under a lock.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from typing import Any
 
 import ipywidgets as W
 
+import ideogram_nb as ig
+
 from .._callbacks import Callbacks
 from .._config import THUMBNAIL_PX
 from ._actions import ACTIONS, action_spec, available_actions, save_image
-from ._followup import FollowUp, FormFactory
+from ._download import DownloadButton
+from ._followup import FollowUp, FormFactory, close_tree
+from ._image_button import ImageButton
+from ._large_view import LargeView
 from ._thumbs import result_thumbnail
+from ._tiles import TILE_BORDER, USE_AS_PROMPT, DescriptionTile, aspect_ratio_of, pending_tile
 
 DETAIL_PX = 768
 TILE_WIDTH = "180px"
-_TILE_BORDER = "1px solid #d0d0d0"
 _SELECTED_BORDER = "3px solid #1976d2"
 
 SelectCallback = Callable[[Any], Any]
@@ -71,12 +78,15 @@ def record_rows(image: Any, result: Any = None) -> list[tuple[str, str]]:
 
 
 class ResultGrid(W.VBox):
-    """Thumbnails with captions; click Select to see an image larger with its record and the
-    next actions (remix, edit, upscale, describe, reframe, replace background, reuse seed, save).
+    """Thumbnails with captions. Click a picture to see it large (`grid.large_view`:
+    previous/next, before/after, Download); click Select for its record and the next actions
+    (remix, edit, upscale, describe, reframe, replace background, reuse seed), Download and
+    Save to server.
 
-    `grid.add(result)`, `grid.selected`, `grid.on_select(cb)` (`cb(image)`),
-    `grid.on_action(cb)` (`cb(action, spec)`). With no action listener, the prefilled form
-    opens under the grid.
+    `grid.add(result)`, `grid.show_pending(count, aspect_ratio)`, `grid.open_large(index)`,
+    `grid.selected`, `grid.on_select(cb)` (`cb(image)`), `grid.on_action(cb)` (`cb(action,
+    spec)`; a description's "Use as prompt" fires `("use_as_prompt", Generate(prompt=text))`).
+    With no action listener, the prefilled form opens under the grid.
     """
 
     def __init__(
@@ -97,6 +107,7 @@ class ResultGrid(W.VBox):
         self._action_callbacks = Callbacks()
         self._lock = threading.RLock()
         self._image_tiles: list[W.VBox] = []
+        self._pending: list[list[W.Widget]] = []  # batches of placeholder tiles, oldest first
         self.header = W.HTML()
         self.tiles = W.GridBox(
             layout=W.Layout(grid_template_columns=f"repeat(auto-fill, minmax({TILE_WIDTH}, 1fr))", grid_gap="8px")
@@ -107,17 +118,21 @@ class ResultGrid(W.VBox):
         self.save_path = W.Text(
             placeholder="file name or folder", description="Save to", layout=W.Layout(width="420px")
         )
-        self.save_button = W.Button(description="Save", icon="save", tooltip="Copy the image file there")
+        self.save_button = W.Button(description="Save to server", icon="save",
+                                    tooltip="Copy the image file there, on the Jupyter server")  # fmt: skip
+        self.download_button = DownloadButton()
         self.detail_message = W.HTML()
         self.save_button.on_click(lambda _b: self._save_clicked())
         self.detail = W.VBox(
-            [self.detail_image, self.detail_record, self.action_buttons,
+            [self.detail_image, self.detail_record, self.action_buttons, self.download_button,
              W.HBox([self.save_path, self.save_button]), self.detail_message],
-            layout=W.Layout(display="none", border=_TILE_BORDER, padding="8px", margin="8px 0"),
+            layout=W.Layout(display="none", border=TILE_BORDER, padding="8px", margin="8px 0"),
         )  # fmt: skip
         #: Where a prefilled form opens when no `on_action` listener takes the action.
         self.followup = FollowUp(make_form)
-        self.children = (self.header, self.tiles, self.detail, self.followup)
+        #: One image at full resolution; its actions go through `trigger`, like the detail's.
+        self.large_view = LargeView(act=self.trigger)
+        self.children = (self.header, self.tiles, self.large_view, self.detail, self.followup)
         for result in results:
             self.add(result)
         self._update_header()
@@ -132,22 +147,67 @@ class ResultGrid(W.VBox):
                 if result.error is not None:
                     new.append(self._message_tile(f"{type(result.error).__name__}: {result.error}", error=True))
                 for text in result.descriptions:
-                    new.append(self._message_tile(text))
+                    new.append(DescriptionTile(text, self.use_as_prompt))
                 for image in result.images:
                     new.append(self._image_tile(image, result))
             else:
                 new.append(self._image_tile(result, None))
-            self.tiles.children = (*self.tiles.children, *new)
+            self._place(new)
             self._update_header()
+
+    def show_pending(self, count: int, aspect_ratio: Any = 1.0) -> None:
+        """Show `count` grey tiles shaped like the images on their way (`aspect_ratio`: a
+        number, "16x9", (width, height) or the spec being run). The next `add` puts its tiles
+        in their place; `clear_pending` removes them (a run that was not sent)."""
+        if count < 0:
+            raise ValueError(f"count={count}: the number of images on their way cannot be negative.")
+        ratio = aspect_ratio_of(aspect_ratio)
+        with self._lock:
+            batch = [pending_tile(self.thumb_px, ratio) for _ in range(count)]
+            if batch:
+                self._pending.append(batch)
+                self.tiles.children = (*self.tiles.children, *batch)
+
+    @property
+    def pending(self) -> int:
+        """How many placeholder tiles are shown."""
+        with self._lock:
+            return sum(len(batch) for batch in self._pending)
+
+    def clear_pending(self) -> None:
+        with self._lock:
+            gone = [tile for batch in self._pending for tile in batch]
+            self._pending.clear()
+            self.tiles.children = tuple(t for t in self.tiles.children if all(t is not g for g in gone))
+        for tile in gone:
+            close_tree(tile)
+
+    def _place(self, new: list[W.Widget]) -> None:
+        """Append `new`, or put it where the oldest batch of placeholders stands."""
+        children = list(self.tiles.children)
+        if not self._pending:
+            self.tiles.children = (*children, *new)
+            return
+        batch = self._pending.pop(0)
+        at = next((i for i, t in enumerate(children) if t is batch[0]), len(children))
+        kept = [t for t in children if all(t is not b for b in batch)]
+        self.tiles.children = (*kept[:at], *new, *kept[at:])
+        for tile in batch:
+            close_tree(tile)
 
     def clear(self) -> None:
         with self._lock:
             self.results.clear()
             self.entries.clear()
             self._image_tiles.clear()
+            self._pending.clear()
             self._selected_index = None
+            old = self.tiles.children
             self.tiles.children = ()
             self.detail.layout.display = "none"
+            self.large_view.hide()
+            for tile in old:
+                close_tree(tile)
             self._update_header()
 
     @property
@@ -157,16 +217,17 @@ class ResultGrid(W.VBox):
     def _image_tile(self, image: Any, result: Any) -> W.VBox:
         index = len(self.entries)
         self.entries.append((image, result))
-        thumb = W.Image(value=result_thumbnail(image, self.thumb_px, self.store), format="jpeg",
-                        layout=W.Layout(width="100%", object_fit="contain"))  # fmt: skip
+        thumb = ImageButton(value=result_thumbnail(image, self.thumb_px, self.store), format="jpeg",
+                            alt=image.prompt or "", layout=W.Layout(width="100%"))  # fmt: skip
+        thumb.on_click(lambda _b: self.open_large(index))
         caption = W.HTML(f"<small>{escape(caption_text(image, result))}</small>")
         button = W.Button(
             description="Withheld" if image.withheld else "Select",
-            tooltip="Show this image larger, with its record and actions",
+            tooltip="Show this image's record, its actions, Download and Save",
             layout=W.Layout(width="100%"),
         )
         button.on_click(lambda _b: self.select(index))
-        tile = W.VBox([thumb, caption, button], layout=W.Layout(border=_TILE_BORDER, padding="4px"))
+        tile = W.VBox([thumb, caption, button], layout=W.Layout(border=TILE_BORDER, padding="4px"))
         self._image_tiles.append(tile)
         return tile
 
@@ -175,7 +236,7 @@ class ResultGrid(W.VBox):
         colour = "#b00020" if error else "inherit"
         return W.HTML(
             f"<div style='color:{colour};white-space:pre-wrap;font-size:90%'>{escape(text)}</div>",
-            layout=W.Layout(border=_TILE_BORDER, padding="6px", grid_column="span 2"),
+            layout=W.Layout(border=TILE_BORDER, padding="6px", grid_column="span 2"),
         )
 
     def _update_header(self) -> None:
@@ -189,6 +250,23 @@ class ResultGrid(W.VBox):
         if withheld:
             text += f" ({withheld} withheld)"
         self.header.value = f"<b>{text}</b> · ${cost:.2f}"
+
+    # --- the large view, descriptions ------------------------------------------------------------
+    def open_large(self, index: int = 0) -> Any:
+        """Open image `index` (in the grid's order) in the large view; returns it."""
+        with self._lock:
+            entries = list(self.entries)
+        return self.large_view.show(entries, index)
+
+    def use_as_prompt(self, text: str) -> Any:
+        """Hand `Generate(prompt=text)` to the `on_action` listeners as "use_as_prompt" (or
+        open a Generate form under the grid). Returns the spec."""
+        spec = ig.Generate(prompt=text)
+        if self._action_callbacks:
+            self._action_callbacks(USE_AS_PROMPT, spec)
+        else:
+            self.followup.open_form("Generate", spec)
+        return spec
 
     # --- selection ----------------------------------------------------------------------------
     @property
@@ -213,7 +291,7 @@ class ResultGrid(W.VBox):
             )  # fmt: skip
             image, result = self.entries[index]
             if self._selected_index is not None:
-                self._image_tiles[self._selected_index].layout.border = _TILE_BORDER
+                self._image_tiles[self._selected_index].layout.border = TILE_BORDER
             self._selected_index = index
             self._image_tiles[index].layout.border = _SELECTED_BORDER
         self._show_detail(image, result)
@@ -238,6 +316,7 @@ class ResultGrid(W.VBox):
         can_save = image.path is not None
         self.save_path.disabled = self.save_button.disabled = not can_save
         self.save_path.value = Path(image.path).name if can_save else ""
+        self.download_button.set_image(image, result)
         self.detail_message.value = ""
         self.detail.layout.display = None
 

@@ -65,46 +65,27 @@ def _store_holding(image: Any) -> Any:
     return ig.ImageStore(path.parent.parent, fsync=False)
 
 
-def image_bytes(value: Any) -> bytes | None:
-    """The encoded bytes behind any accepted image value, or None if there are none."""
+def preview_jpeg(value: Any, px: int = 160) -> bytes | None:
+    """A small JPEG of an image value (upload, result, path, PIL…); None if unreadable.
+
+    Anything image-like is read by the package's one reader, `ig.open_image`; a value that
+    carries its content hash (`sha256`) is cached by it, any other by the decoded pixels'.
+    """
     if value is None:
         return None
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    data = getattr(value, "data", None)  # ImageInput
-    if isinstance(data, bytes):
-        return data
-    if isinstance(value, Image.Image):
-        buf = io.BytesIO()
-        value.save(buf, format="PNG")
-        return buf.getvalue()
-    to_png = getattr(value, "to_png", None)  # Mask
-    if callable(to_png):
-        return bytes(to_png())
-    path = getattr(value, "path", None) if not isinstance(value, (str, Path)) else value
-    if path is not None:
-        try:
-            return Path(path).read_bytes()
-        except OSError:
-            return None
-    return None
-
-
-def preview_jpeg(value: Any, px: int = 160) -> bytes | None:
-    """A small JPEG of an image value (upload, result, path, PIL…); None if unreadable."""
     sha = getattr(value, "sha256", None)
     key = (str(sha), px) if isinstance(sha, str) else None
     if key is not None and (hit := _cached(key)) is not None:
         return hit
-    data = image_bytes(value)
-    if data is None:
-        return None
-    if key is None:
-        key = (hashlib.sha256(data).hexdigest(), px)
-        if (hit := _cached(key)) is not None:
-            return hit
     try:
-        return _remember(key, shrink_to_jpeg(data, px))
+        img = ig.open_image(value)
+        if key is None:
+            digest = hashlib.sha256(f"{img.mode}{img.size}".encode())
+            digest.update(img.tobytes())
+            key = (digest.hexdigest(), px)
+            if (hit := _cached(key)) is not None:
+                return hit
+        return _remember(key, shrink_to_jpeg(img, px))
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
 

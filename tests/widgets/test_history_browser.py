@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
 import shutil
+import time
 from pathlib import Path
 
 import ipywidgets as W
@@ -256,3 +258,45 @@ def test_browser_is_a_widget_and_defaults_to_the_clients_history(history):
     assert isinstance(browser, W.VBox) and browser.history is history
     with pytest.raises(ValueError):
         HistoryQuery(history, page_size=0)
+
+
+def test_a_pending_job_reads_as_running_and_resume_finishes_it_without_sending_again(tmp_path):
+    from ideogram_nb.simulator import SimulatorTransport
+
+    sim = SimulatorTransport()
+    history = ig.History(tmp_path / "jobs")
+    client = ig.Client(provider="offline", transport=sim, history=history, sleep=lambda s: None)
+    job = client.start(ig.Generate45(prompt="a lighthouse", seed=3, size="1024x1024"))
+    posts_before = sim.stats.posts
+    browser = HistoryBrowser(history, client=client)
+
+    row = browser.rows[job.run_id]
+    text = row["box"].children[2].value
+    assert "job running upstream" in text and job.generation_id in text and "error" not in text.lower()
+    assert row["rerun"].description == "Resume" and row["open"].disabled
+
+    row["rerun"].click()
+    for _ in range(300):  # the resume runs on a thread; its row updates when the job is done
+        if (
+            history[job.run_id].status == "ok"
+            and "job running upstream" not in browser.rows[job.run_id]["box"].children[2].value
+        ):
+            break
+        time.sleep(0.05)
+    assert history[job.run_id].status == "ok" and len(history[job.run_id].images) == 1
+    assert browser.rows[job.run_id]["rerun"].description == "Re-run"
+    assert sim.stats.posts == posts_before  # polls and downloads only: the paid job is not sent again
+
+
+def test_resuming_a_job_of_another_provider_says_which_client_it_needs(tmp_path):
+    from ideogram_nb.simulator import SimulatorTransport
+
+    history = ig.History(tmp_path / "jobs")
+    client = ig.Client(provider="offline", transport=SimulatorTransport(), history=history, sleep=lambda s: None)
+    job = client.start(ig.Generate45(prompt="a lighthouse", seed=3, size="1024x1024"))
+    browser = HistoryBrowser(history, client=ig.Client(provider="replay", history=history))
+
+    browser.rows[job.run_id]["rerun"].click()
+    message = html.unescape(browser.message.value)
+    assert "is a job of 'offline'" in message and "uses 'replay'" in message
+    assert history[job.run_id].status == "pending"
