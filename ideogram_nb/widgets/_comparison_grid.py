@@ -22,6 +22,9 @@ from .._callbacks import Callbacks
 from .._config import COMPARE_CELL_PX
 from ._followup import FollowUp
 from ._form import SpecForm
+from ._grid_decisions import GridDecisions
+from ._image_button import ImageButton
+from ._large_view import LargeView
 from ._thumbs import placeholder, result_thumbnail
 
 Cell = Any  # a `Comparison` cell: index, legend, state, spec, result, images, seeds, error
@@ -63,10 +66,13 @@ def _tooltip(cell: Cell) -> str:
 class CellView(W.VBox):
     """One cell: thumbnails (or its state), a caption, open and retry buttons."""
 
-    def __init__(self, cell: Cell, px: int, store: Any, on_open: Callable[[Cell], None],
-                 on_retry: Callable[[Cell], object]) -> None:  # fmt: skip
+    def __init__(
+        self, cell: Cell, px: int, store: Any, on_open: Callable[[Cell], None], on_retry: Callable[[Cell], object],
+        on_image: Callable[[Cell, int], object] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(layout=W.Layout(width=f"{px + 8}px", padding="2px", margin="2px"))
         self.cell, self._px, self._store = cell, px, store
+        self._on_image = on_image
         self.images = W.Box(layout=W.Layout(flex_flow="row wrap", width=f"{px}px", min_height="24px"))
         self.caption = W.HTML()
         self.open_button = W.Button(description="open", icon="external-link", tooltip="Open this cell in a form",
@@ -75,8 +81,21 @@ class CellView(W.VBox):
                                      tooltip="Run this cell again", layout=W.Layout(width="auto"))  # fmt: skip
         self.open_button.on_click(lambda _b: on_open(self.cell))
         self.retry_button.on_click(lambda _b: on_retry(self.cell))
-        self.children = (self.images, self.caption, W.HBox([self.open_button, self.retry_button]))
+        #: Score caption (after `ComparisonGrid.score`) and "best of" buttons (X/Y grids).
+        self.scores_html = W.HTML()
+        self.extras = W.HBox(layout=W.Layout(flex_flow="row wrap"))
+        self.children = (self.images, self.caption, self.scores_html, W.HBox([self.open_button, self.retry_button]),
+                         self.extras)  # fmt: skip
         self.refresh()
+
+    def _picture(self, image: Any, index: int, tile: int) -> W.Widget:
+        """A cell's picture: a click opens it in the grid's large view (the actions of any result)."""
+        value = result_thumbnail(image, tile, self._store)
+        if self._on_image is None:
+            return W.Image(value=value, format="jpeg", width=tile)
+        button = ImageButton(value=value, format="jpeg", layout=W.Layout(width=f"{tile}px"))
+        button.on_click(lambda _b=None, i=index: self._on_image(self.cell, i) if self._on_image else None)
+        return button
 
     def refresh(self) -> None:
         cell = self.cell
@@ -84,9 +103,7 @@ class CellView(W.VBox):
             n = max(1, len(cell.images))
             per_row = 1 if n == 1 else 2
             tile = self._px // per_row
-            self.images.children = tuple(
-                W.Image(value=result_thumbnail(im, tile, self._store), format="jpeg", width=tile) for im in cell.images
-            )
+            self.images.children = tuple(self._picture(im, i, tile) for i, im in enumerate(cell.images))
             seeds = ", ".join(str(s) for s in dict.fromkeys(cell.seeds))
             self.caption.value = f"<small>seed {escape(seeds)}</small>"
         elif cell.state == "error" and cell.outcome_unknown:
@@ -125,7 +142,9 @@ class ComparisonGrid(W.VBox):
         self._open_callbacks = Callbacks()
         store = getattr(getattr(comparison.client, "history", None), "store", None)
         store = store if hasattr(store, "thumbnail") else None
-        self.views = {c.index: CellView(c, thumb_px, store, self.open_cell, self.retry) for c in comparison.cells}
+        self.views = {
+            c.index: CellView(c, thumb_px, store, self.open_cell, self.retry, self.open_image) for c in comparison.cells
+        }
         self._px = thumb_px
         self.summary = W.HTML()
         self.message = W.HTML()
@@ -148,18 +167,29 @@ class ComparisonGrid(W.VBox):
         self.run_button.on_click(lambda _b: self._guarded(self.run))
         self.retry_failed_button.on_click(lambda _b: self._guarded(self.retry_failed))
         self.swap_button.on_click(lambda _b: self.swap_axes())
+        self.col_order: list[int] | None = None  # display order of columns and rows (sorting)
+        self.row_order: list[int] | None = None
+        # --- deciding: votes, best picks, leaderboard, scores (see `_grid_decisions`) ---
+        self.decisions = GridDecisions(self)
+        d = self.decisions
+        self.vote_bars, self.best_buttons, self.tally = d.vote_bars, d.best_buttons, d.tally
+        self.leaderboard, self.score_button, self.sort_select = d.leaderboard, d.score_button, d.sort_select
         self.page_select.observe(lambda ch: self.show_page(ch["new"]), "value")
         self.grid = W.GridBox()
         self.grid.add_class(GRID_CLASS)
         #: A cell opened in a prefilled form (when no `on_open` listener takes it).
         self.detail = FollowUp()
         toolbar = W.HBox([self.run_button, self.retry_failed_button, self.resend_unknown_box, self.swap_button,
-                          self.page_select],
+                          self.page_select, self.score_button, self.sort_select],
                          layout=W.Layout(flex_flow="row wrap", align_items="center"))  # fmt: skip
-        self.children = (W.HTML(_STYLE), self.summary, toolbar, self.message, self.grid, self.detail)
+        #: Any cell's picture, large, with the actions of any result (a click on it opens it).
+        self.large_view = LargeView()
+        self.children = (W.HTML(_STYLE), self.summary, toolbar, self.message, self.grid, self.large_view,
+                         self.tally, self.leaderboard, self.detail)  # fmt: skip
         comparison.observe(self._cell_changed)
         self._layout()
         self._update_summary()
+        self.refresh_votes()
 
     # --- arrangement ----------------------------------------------------------------------
     def _view_axes(self) -> tuple[int | None, int | None]:
@@ -168,7 +198,9 @@ class ComparisonGrid(W.VBox):
         return (row, col) if self.swapped else (col, row)
 
     def cell_at(self, col: int, row: int) -> Cell:
-        """The cell shown at (column, row) of the current page and orientation."""
+        """The cell shown at (column, row) of the current page, orientation and sort order."""
+        col = self.col_order[col] if self.col_order else col
+        row = self.row_order[row] if self.row_order else row
         rows = self.comparison.page_rows(self.page)
         return rows[col][row] if self.swapped else rows[row][col]
 
@@ -180,12 +212,14 @@ class ComparisonGrid(W.VBox):
         corner = W.HTML(f"<b>{escape(axes[2].legend(self.page))}</b>" if len(axes) > 2 else "")
         corner.add_class("ig-cmp-corner")
         children: list[W.Widget] = [corner]
-        for i in range(ncols):
+        cols = self.col_order or list(range(ncols))
+        rows = self.row_order or list(range(nrows))
+        for i in cols:
             head = W.HTML(f"<b>{escape(axes[col_ax].legend(i))}</b>" if col_ax is not None else "")
             head.add_class("ig-cmp-col")
             children.append(head)
-        for j in range(nrows):
-            head = W.HTML(f"<b>{escape(axes[row_ax].legend(j))}</b>" if row_ax is not None else "")
+        for j, row in enumerate(rows):
+            head = W.HTML(f"<b>{escape(axes[row_ax].legend(row))}</b>" if row_ax is not None else "")
             head.add_class("ig-cmp-row")
             children.append(head)
             children.extend(self.views[self.cell_at(i, j).index] for i in range(ncols))
@@ -195,7 +229,29 @@ class ComparisonGrid(W.VBox):
     def swap_axes(self) -> None:
         """Show rows as columns and columns as rows; the cells are not run again."""
         self.swapped = not self.swapped
+        self.col_order, self.row_order = self.row_order, self.col_order
         self._layout()
+
+    # --- deciding -------------------------------------------------------------------------
+    def refresh_votes(self) -> None:
+        """Show the recorded votes: chosen buttons, the running tally, the leaderboard."""
+        self.decisions.refresh()
+
+    def score(self) -> list[dict[str, Any]]:
+        """Score every finished cell (stored in the history) and show the metrics in the cells."""
+        return self.decisions.score()
+
+    def sort_by(self, metric: str | None) -> None:
+        """Order columns and rows best first by a metric's mean (None: grid order)."""
+        self.decisions.sort_by(metric)
+
+    @property
+    def cell_scores(self) -> dict[tuple[int, ...], list[dict[str, Any]]]:
+        return self.decisions.cell_scores
+
+    @property
+    def score_future(self) -> cf.Future[Any] | None:
+        return self.decisions.score_future
 
     def show_page(self, page: int) -> None:
         self.page = int(page)
@@ -255,6 +311,27 @@ class ComparisonGrid(W.VBox):
     def on_open(self, callback: Callable[[Cell], None], remove: bool = False) -> None:
         """Call `callback(cell)` when a cell's open button is clicked (instead of a form)."""
         self._open_callbacks.register(callback, remove=remove)
+
+    def open_image(self, cell: Cell, index: int = 0) -> Any:
+        """Show image `index` of `cell` in the large view, with every finished cell's images
+        (in grid order) a previous/next away; returns the `ImageResult` in view."""
+        entries: list[tuple[Any, Any]] = []
+        start = 0
+        for other in self.comparison.cells:
+            if other.state != "ok" or other.result is None:
+                continue
+            if other is cell:
+                start = len(entries) + index
+            entries.extend((image, other.result) for image in other.images)
+        if not entries:
+            raise ValueError(f"Cell {cell.legend} has no image to show yet.")
+        self.large_view.show(entries, start)
+        return self.large_view.image
+
+    def on_action(self, callback: Callable[[str, Any], Any], remove: bool = False) -> None:
+        """Call `callback(action, spec)` with the prefilled spec of a per-image action from the
+        large view (remix, edit, …), like `ResultGrid.on_action`; without one, a form opens."""
+        self.large_view.on_action(callback, remove=remove)
 
     def open_cell(self, cell: Cell) -> None:
         if self._open_callbacks:

@@ -10,6 +10,7 @@ from ideogram_nb._compare._axes import PromptSR
 from ideogram_nb._compare._comparison import compare
 from ideogram_nb.simulator import Faults, SimulatorTransport
 from ideogram_nb.widgets._comparison_grid import ComparePanel, ComparisonGrid
+from ideogram_nb.widgets._image_button import ImageButton
 
 BASE = ig.Generate(prompt="a cat on a mat", rendering_speed="TURBO")
 
@@ -22,7 +23,8 @@ def _client(tmp_path, faults=None, max_retries=3):
 
 
 def _images(view):
-    return [w for w in view.images.children if isinstance(w, W.Image)]
+    """A cell's pictures: clickable (they open the large view) once the grid is in a notebook."""
+    return [w for w in view.images.children if isinstance(w, W.Image | ImageButton)]
 
 
 def test_grid_shows_headers_and_fills_in_after_run(tmp_path):
@@ -145,3 +147,20 @@ def test_compare_panel_without_a_spec_offers_a_base_form(tmp_path):
         panel.field_boxes[0].value = "rendering_speed"
         panel.value_boxes[0].value = "TURBO, QUALITY"
         panel.plan()
+
+
+def test_a_cell_picture_opens_the_large_view_with_every_finished_cell_a_step_away(tmp_path):
+    cmp = compare(BASE, _client(tmp_path), prompt=PromptSR("a cat", ["a dog", "a fox"]))
+    grid = ComparisonGrid(cmp)
+    cmp.run(progress=False)
+    actions: list[tuple[str, ig.Spec]] = []
+    grid.on_action(lambda action, spec: actions.append((action, spec)))
+
+    second = cmp.cells[1]
+    _images(grid.views[second.index])[0].click()
+    assert grid.large_view.is_open and grid.large_view.image == second.images[0]
+    grid.large_view.next()
+    assert grid.large_view.image == cmp.cells[2].images[0]
+    grid.large_view.trigger("remix")  # the per-image actions of any result, from the cell's own spec
+    ((action, spec),) = actions
+    assert action == "remix" and isinstance(spec, ig.Remix) and "a fox" in spec.prompt
