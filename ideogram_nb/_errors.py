@@ -104,17 +104,31 @@ class ComparisonError(SpecError):
         for legend, p in cell_problems:
             by_cell.setdefault(legend, []).append(p)
         self.cells = by_cell
-        lines = [f"comparison has {len(self.problems)} problems in {len(by_cell)} of {n_cells} cells; nothing was run:"]
-        everywhere = [p for p in next(iter(by_cell.values()), []) if all(p in ps for ps in by_cell.values())]
-        if everywhere and len(by_cell) == n_cells > 1:
-            lines.append("  every cell:")
-            lines += [f"    - {p}" for p in everywhere]
-        for legend, ps in by_cell.items():
-            rest = [p for p in ps if p not in everywhere] if len(by_cell) == n_cells > 1 else ps
-            if rest:
-                lines.append(f"  cell [{legend}]:")
-                lines += [f"    - {p}" for p in rest]
+        # One line per distinct problem, however many cells share it: a bad axis value is
+        # named once (with where it applies), not once per cell of its row or column.
+        where: dict[tuple[str, str, str], tuple[Problem, list[str]]] = {}
+        for legend, p in cell_problems:  # keyed by text: a value may be unhashable (a list, a dict)
+            where.setdefault((p.field, repr(p.value), p.rule), (p, []))[1].append(legend)
+        n = len(where)
+        lines = [f"comparison has {n} problem{'s' if n != 1 else ''} in {len(by_cell)} of {n_cells} cells; "
+                 "nothing was run:"]  # fmt: skip
+        for p, legends in where.values():
+            lines.append(f"  - {p} ({_where_text(p, legends, n_cells)})")
         self.args = ("\n".join(lines),)
+
+
+def _where_text(problem: Problem, legends: list[str], n_cells: int) -> str:
+    """Which cells a problem is in: every cell, the axis value they share, or the cells by name."""
+    if len(legends) == n_cells > 1:
+        return "every cell"
+    if len(legends) == 1:
+        return f"cell [{legends[0]}]"
+    field = f"{problem.field}: "
+    shared = set.intersection(*({t for t in legend.split(", ") if t.startswith(field)} for legend in legends))
+    if len(shared) == 1:
+        return f"the {shared.pop()} cells, {len(legends)} of them"
+    named = "; ".join(f"[{legend}]" for legend in legends[:3])
+    return f"{len(legends)} cells: {named}{'; …' if len(legends) > 3 else ''}"
 
 
 class ImageInputError(IdeogramError, ValueError):

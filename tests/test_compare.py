@@ -287,3 +287,16 @@ def test_single_images_are_saved_with_readable_names(tmp_path):
     saved = cmp.save_images(tmp_path / "singles")
     assert [p.name for p in saved] == ["001_prompt=a-cat_num_images=2_0.png", "001_prompt=a-cat_num_images=2_1.png"]
     assert ig.spec_from_image(saved[0]).prompt == "a cat"  # the copy keeps its record
+
+
+def test_a_bad_axis_value_is_named_once_not_once_per_cell():
+    with pytest.raises(ig.ComparisonError) as info:
+        ig.compare(ig.Generate(prompt="x", seed=1), rendering_speed=["TURBO", "FAST"], prompt=["a", "b", "c"])
+    text = str(info.value)
+    assert text.count("rendering_speed='FAST'") == 1
+    assert "1 problem in 3 of 6 cells" in text and "the rendering_speed: FAST cells, 3 of them" in text
+    assert len(info.value.problems) == 3  # every cell's problem is still there for code that reads them
+
+    with pytest.raises(ig.ComparisonError) as info:  # a problem of the base spec: every cell has it
+        ig.compare(ig.Generate(prompt="", seed=1), rendering_speed=["TURBO", "QUALITY"])
+    assert str(info.value).count("prompt=''") == 1 and "(every cell)" in str(info.value)
