@@ -198,13 +198,20 @@ def _to_image_input(value: object, *, field: str, grey: bool) -> ImageInput:
     )
 
 
-def open_image(value: Any) -> Image.Image:
+def open_image(value: Any, *, flatten: bool = False) -> Image.Image:
     """Load anything the toolkit calls an image as PIL, with no file left open.
 
     Accepts a PIL image, a path, bytes, an object with `.open()` (an `ImageResult`, an
     `ImageInput`), `.to_png()` (a `Mask`) or `.path`. Unlike `to_image_input` it applies no
     endpoint rules (format, size limit): it is for looking at an image, not for sending it.
+    `flatten=True` gives it as RGB (or L) with transparency composited over white: the one
+    rule every preview, thumbnail and the mask painter show transparent pixels by.
     """
+    img = _open_any(value)
+    return flatten_on_white(img) if flatten else img
+
+
+def _open_any(value: Any) -> Image.Image:
     from PIL import Image
 
     if isinstance(value, Image.Image):

@@ -96,10 +96,11 @@ QUICKSTART = [
     ## A request is a spec
 
     Field names are the API's own (`prompt`, `num_images`, `rendering_speed`, …), so the
-    Ideogram docs apply as they are. Only fields you set are sent.
+    Ideogram docs apply as they are. Only fields you set are sent. Without a `seed` every run
+    gives new images, as on the real service; with one, the same images every time.
     """),
     code("""
-    spec = ig.Generate(prompt="a lighthouse at dusk", num_images=2)
+    spec = ig.Generate(prompt="a lighthouse at dusk", num_images=2, seed=7)
     spec
     """),
     md("""
@@ -618,12 +619,252 @@ ALL_ENDPOINTS = [
     """),
 ]
 
+# --- 06 -------------------------------------------------------------------------------------------
+V2 = [
+    md("""
+    # Ideogram v2: 4.5, precise edits, exact quotes, jobs that survive a restart
+
+    Ideogram's current API (`/v2/...`) has its flagship model 4.5, a **precise edit** that keeps
+    everything the instruction does not mention, a free **dry run** that quotes the exact price,
+    and **jobs** that answer at once with a `generation_id` to poll. This notebook runs all four
+    on the offline simulator. v2 is for the direct provider (an `IDEOGRAM_API_KEY`) and the
+    simulator: AiHubMix documents no v2 routes, so a v2 spec is refused there before sending.
+    """),
+    offline_note("4.5 prices are quoted by the service itself"),
+    code("""
+    from IPython.display import Image, display
+
+    import ideogram_nb as ig
+    from ideogram_nb.simulator import SimulatorTransport
+    from ideogram_nb.widgets import MaskPainter
+
+    # One simulator shared by two clients below, to play a kernel restart (a plain
+    # `ig.Client()` makes its own). `latency`: each job takes two seconds.
+    sim = SimulatorTransport(latency=2.0)
+    client = ig.Client(provider="offline", transport=sim)
+    """),
+    md("""
+    ## Generate with 4.5
+
+    `quality` (`very_low` … `high`) replaces v3's rendering speed; `size` is `auto`, `source` or a
+    1K/2K preset such as `1024x1024` (up to 1024x1024 bills as 1K, above it and `auto` as 2K).
+    """),
+    code("""
+    scene = client.run(ig.Generate45(prompt="a red boat on a calm blue lake", size="1024x1024", quality="low", seed=11))
+    display(Image(client.history.store.thumbnail(scene.images[0].sha256, 320)))
+    """),
+    checked("""
+    print(scene.summary())
+    """),
+    md("""
+    ## A precise edit with a mask
+
+    `PreciseEdit45` changes one image and returns it at its exact size. Paint the region to
+    change (black = edit; here from code, in the image's pixels), and let `context_window="auto"`
+    confine the work to the area around the mask.
+    """),
+    code("""
+    painter = MaskPainter(scene.images[0])
+    painter.rect(300, 420, 720, 700)
+    edit = client.run(ig.PreciseEdit45(prompt="make the boat golden", image=scene.images[0], mask=painter,
+                                       context_window="auto", quality="low", seed=3))
+    display(Image(client.history.store.thumbnail(edit.images[0].sha256, 320)))
+    """),
+    checked("""
+    print(edit.summary())
+    print("rules are checked before sending:")
+    try:
+        ig.PreciseEdit45(prompt="x", image=scene.images[0], context_window="auto").validate()
+    except ig.SpecError as error:
+        print(error)
+    """),
+    md("""
+    ## Quotes: the price before spending
+
+    `client.quote(spec)` sends the very same request with `dry_run=true`: the service prices it
+    and does nothing else (nothing generated, billed or recorded). For v1 routes, which have no
+    dry run, the local price table answers, and the quote says which.
+    """),
+    checked("""
+    runs_before = len(client.history)
+    print(client.quote(ig.Generate45(prompt="four lighthouses", num_images=4)))
+    print(client.quote(ig.Generate45(prompt="four lighthouses", num_images=4, quality="low", size="1024x1024")))
+    print(client.quote(ig.Generate(prompt="a lighthouse", rendering_speed="TURBO")))
+    print("runs recorded by quoting:", len(client.history) - runs_before)
+    """),
+    md("""
+    ## A job that survives a kernel restart
+
+    `client.start(spec)` sends with `async=true` and returns a `Job` at once. Its
+    `generation_id` is in the history **before the first poll**, so after a restart a new client
+    on the same history finishes the same paid job with `resume(run_id)`: it polls, downloads
+    the images, and never submits the request again.
+    """),
+    checked("""
+    job = client.start(ig.Generate45(prompt="a kite over green hills", size="1024x1024", quality="low", seed=5))
+    print(job.status, "| in the history:", client.history[job.run_id].status, "| generation id recorded:",
+          client.history[job.run_id].generation_id == job.generation_id)
+    client.close()  # the kernel dies here; the history and the service remain
+
+    after_restart = ig.Client(provider="offline", transport=sim)
+    print("unfinished jobs:", len(after_restart.jobs()))
+    result = after_restart.resume(job.run_id).wait()
+    print(result.summary())
+    print("POSTs to generate 4.5 (the first run, two quotes, the job):", sim.stats.by_route["v2-generate-4-5"])
+    """),
+    md("""
+    ## Replace a background: always a job
+
+    `ReplaceBackground3` keeps the detected subject and paints a new background from the prompt.
+    The service runs it **only** asynchronously, so `run` takes the job path for you: it starts
+    the job, records its `generation_id` (pending) before the first poll, polls and downloads.
+    Interrupt it and `resume(run_id)` finishes it, as above. No seed on this route.
+    """),
+    code("""
+    import PIL.Image, PIL.ImageDraw
+
+    product = PIL.Image.new("RGB", (768, 512), "white")  # a studio shot: one subject on a plain backdrop
+    PIL.ImageDraw.Draw(product).ellipse((284, 156, 484, 356), fill=(240, 180, 20))
+    swap = after_restart.run(ig.ReplaceBackground3(prompt="a deep blue night sky", image=product,
+                                                   rendering_speed="turbo"))
+    display(Image(after_restart.history.store.thumbnail(swap.images[0].sha256, 320)))
+    """),
+    checked("""
+    print(swap.ok, len(swap.images), swap.images[0].resolution, f"${swap.cost_usd:.2f}")
+    print("ran as a job:", after_restart.history[swap.run_id].generation_id is not None,
+          "| POSTs:", sim.stats.by_route["v2-replace-background-3"])
+    """),
+    md("""
+    ## v2 is not offered by AiHubMix
+
+    With an AiHubMix key, `run`, `start` and `quote` of a v2 spec raise `ig.ProviderRefusedError`
+    ("AiHubMix documents no v2 routes; nothing was sent") before anything leaves: use your
+    Ideogram key (`provider="ideogram"`) or the simulator for these specs. Which spec to reach
+    for first, and why: `docs/v2.md`.
+    """),
+]
+
+# --- 07 -------------------------------------------------------------------------------------------
+DECIDE = [
+    md("""
+    # Decide: votes, scores, a leaderboard and a report to send
+
+    A comparison ends in a decision. Vote in the grid where the pictures are (A, B or tie, with
+    a note), measure what Ideogram is bought for with offline scores (legible text, edits that
+    stay in the mask, the requested palette, sharpness, near-duplicates), let every vote in the
+    history add up to a leaderboard, and send one HTML file to a colleague.
+    """),
+    offline_note("about $0.66 for this notebook"),
+    code("""
+    import ideogram_nb as ig
+    from ideogram_nb.widgets import ComparisonGrid
+
+    client = ig.Client()
+    base = ig.Generate(prompt='a shop sign that says "OPEN LATE"', rendering_speed="TURBO")
+    ab = ig.compare(base, client, prompt=['a shop sign that says "OPEN LATE"', 'a neon sign that says "OPEN LATE"'],
+                    seed=[1, 2, 3])
+    ab.run(score=True)  # each cell is scored on a background thread as it finishes
+    """),
+    md("""
+    ## Votes where the pictures are
+
+    Each pair gets **A**, **B** and **tie** buttons and a note, beside its two cells; a click is
+    recorded in the history at once and the tally and leaderboard under the grid follow. Here
+    the buttons are clicked from code, exactly as a mouse (or Tab and Enter) would.
+    """),
+    code("""
+    grid = ComparisonGrid(ab)
+    grid.vote_bars[0].buttons["B"].click()
+    grid.vote_bars[1].note.value = "the neon reads better at night"
+    grid.vote_bars[1].buttons["B"].click()
+    grid.vote_bars[2].buttons["tie"].click()
+    grid
+    """),
+    checked("""
+    print(ab.tally())
+    """),
+    md("""
+    ## Offline scores
+
+    `ab.scores()` gives one row per image, each metric `None` where it does not apply. The
+    prompt quotes text, so tesseract reads it back (`text_accuracy`, 0–1); there is no mask and
+    no palette here, so `edit_locality` and `palette_delta_e` are `None`. Scores are stored in
+    the history beside their run and computed once.
+    """),
+    code("""
+    rows = ab.scores()
+    for r in rows:
+        shown = {m: r[m] for m in ("text_accuracy", "sharpness", "near_duplicate")}
+        print(f"{r['legend'][:60]:60}  {shown}")
+    """),
+    checked("""
+    print(len(rows), "images scored; metrics that apply:",
+          sorted(m for m in ig.score_image(ab.cells[0].images[0], ab.cells[0].spec) if rows[0][m] is not None))
+    """),
+    md("""
+    `ig.score_image(image, spec)` scores any image; `ig.near_duplicates(images)` finds the same
+    picture twice (a difference hash).
+    """),
+    checked("""
+    first = ab.cells[0].images[0]
+    print(ig.near_duplicates([first, first, ab.cells[1].images[0]]))
+    """),
+    md("""
+    ## An X/Y grid: pick the best of each row
+
+    Where an axis has more than two values, each cell gets a **best …** button: the best style
+    of its row is one win over every other style in that row.
+    """),
+    code("""
+    styles = ig.compare(ig.Generate(prompt="a lighthouse at dusk", rendering_speed="TURBO", seed=5), client,
+                        style_type=["AUTO", "DESIGN", "FICTION"], seed=[5, 6, 7])
+    styles.run()
+    styles.vote_best(styles.cell("DESIGN", 5), "style_type")
+    styles.vote_best(styles.cell("DESIGN", 6), "style_type")
+    styles.vote_best(styles.cell("FICTION", 7), "style_type", note="the fog")
+    ComparisonGrid(styles)
+    """),
+    md("""
+    ## The leaderboard
+
+    `history.leaderboard(field)` ranks the values of one axis from every vote in the history
+    (Bradley–Terry, fitted by `choix`): `strength` is log-odds against the average value, with a
+    95 % interval. Overlapping intervals mean too few votes to tell those values apart.
+    """),
+    checked("""
+    for field in ("prompt", "style_type"):
+        for row in client.history.leaderboard(field):
+            print(f"{field:10} {row['value'][:42]:42} wins {row['wins']} losses {row['losses']} ties {row['ties']}")
+    """),
+    code("""
+    client.history.leaderboard("style_type")
+    """),
+    md("""
+    ## A report to send
+
+    `comparison.to_html(path)` writes one self-contained HTML file: set-up, cost, the grid
+    (thumbnails inline, differing words marked), votes, scores, the leaderboard and the code
+    that plans the same grid. `history.to_html(path, text=...)` does the same for any runs.
+    """),
+    code("""
+    report = ab.to_html(client.history.path / "decide.html", overwrite=True)
+    runs_report = client.history.to_html(client.history.path / "runs.html", overwrite=True, text="OPEN LATE")
+    """),
+    checked("""
+    html = report.read_text(encoding="utf-8")
+    print(report.name, "-", html.count("src='data:image/jpeg;base64,"), "images inline,",
+          "external links:", html.count("http://") + html.count("https://"))
+    """),
+]
+
 NOTEBOOK_CELLS: dict[str, list[tuple[str, str]]] = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_edit_with_mask.ipynb": EDIT,
     "03_compare.ipynb": COMPARE,
     "04_history_and_replay.ipynb": HISTORY,
     "05_all_endpoints.ipynb": ALL_ENDPOINTS,
+    "06_v2.ipynb": V2,
+    "07_decide.ipynb": DECIDE,
 }
 
 

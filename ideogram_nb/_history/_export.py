@@ -41,18 +41,16 @@ from nbformat import v4  # its builders and `nbformat.writes` are unannotated: c
 from PIL import Image
 
 from .._config import EXPORT_THUMBNAIL_PX
-from .._specs._fields import ImageListParam, ImageParam
-from .._specs._registry import SPEC_CLASSES
+from .._specs._source import MAX_LINE, py_literal, spec_source  # noqa: F401  (MAX_LINE: re-exported)
 from ._files import export_target, write_atomic
+from ._leaderboard import BEST_KIND
 from ._metadata import META_KEY, read_metadata, toolkit_version
-from ._records import RunRecord
-from ._store import ImageStore, normalize_sha
+from ._records import POSSIBLY_SPENT, RunRecord
+from ._store import ImageStore
 
 if TYPE_CHECKING:
     from ._database import History
 
-#: Code lines longer than this put one field per line.
-MAX_LINE = 88
 #: A history at most this many folders up from the notebook is named relative to it (the
 #: project travels as a whole); farther away, an absolute path is clearer.
 MAX_PARENT_STEPS = 2
@@ -95,53 +93,6 @@ def _run_id(item: Any) -> str:
 
 
 # --- code ------------------------------------------------------------------------------------
-def py_literal(value: Any) -> str:
-    """A Python literal for a JSON value; strings in double quotes, like hand-written code."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are Python's too
-    if value is None or isinstance(value, (bool, int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(py_literal(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"not a JSON value: {type(value).__name__}")
-
-
-def _image_code(value: Any, store_expr: str) -> str:
-    sha = normalize_sha(value) if isinstance(value, str) else None
-    return f'{store_expr}.path("{sha}")' if sha else py_literal(value)
-
-
-def spec_source(spec: Mapping[str, Any], *, var: str = "spec", store_expr: str = "history.store") -> str:
-    """`spec = ig.Generate(prompt="…", num_images=2)`: the recorded `to_dict()` as code.
-
-    Fields come in the class's declaration order; image inputs become paths in the image
-    store, so the rebuilt spec sends the very same bytes and hashes to the same request.
-    """
-    endpoint = spec.get("endpoint")
-    cls = SPEC_CLASSES.get(endpoint) if isinstance(endpoint, str) else None
-    fields = {k: v for k, v in spec.items() if k != "endpoint"}
-    if cls is None or any(k not in cls.param or k == "name" for k in fields):
-        return f"{var} = ig.spec_from_dict({py_literal(dict(spec))})"  # unknown to this version
-    order = {name: i for i, name in enumerate(cls.field_names())}
-    args: list[str] = []
-    for name in sorted(fields, key=order.__getitem__):
-        p, value = cls.param[name], fields[name]
-        if isinstance(p, ImageParam):
-            code = _image_code(value, store_expr)
-        elif isinstance(p, ImageListParam) and isinstance(value, list):
-            code = "[" + ", ".join(_image_code(v, store_expr) for v in value) + "]"
-        else:
-            code = py_literal(value)
-        args.append(f"{name}={code}")
-    head = f"{var} = ig.{cls.__name__}("
-    one_line = head + ", ".join(args) + ")"
-    if len(one_line) <= MAX_LINE or not args:
-        return one_line
-    return head + "\n" + "".join(f"    {arg},\n" for arg in args) + ")"
-
-
 def history_ref(history_path: Path, notebook_dir: Path) -> str:
     """The history folder as a literal: relative to the notebook when close by, else absolute."""
     target, base = Path(history_path).resolve(), Path(notebook_dir).resolve()
@@ -185,6 +136,16 @@ def run_source(rec: RunRecord) -> str:
     """
     label = f", label={py_literal(rec.label)}" if rec.label else ""
     lines = [spec_source(rec.spec), ""]
+    if rec.status == "pending":  # a v2 job accepted (maybe billed): finish it, never submit it again
+        return "\n".join(lines + [
+            f"# A v2 job still pending when recorded (generation {rec.generation_id}): finishing it pays nothing",
+            "# more; sending the spec again would start (and bill) a second job.",
+            "try:",
+            f"    result = client.resume({py_literal(rec.run_id)}).wait()",
+            "    show(result)",
+            "except ig.IdeogramError as error:",
+            '    print(f"{type(error).__name__}: {error}")',
+        ])  # fmt: skip
     if rec.status == "unknown":
         what = rec.error_type or "OutcomeUnknownError"
         return "\n".join(lines + [
@@ -237,7 +198,7 @@ def _plural(n: int, word: str) -> str:
 
 def run_markdown(rec: RunRecord, number: int, newer_twin: str | None = None) -> str:
     """When, what, cost, seeds and outcome of one run: what a reader scans for."""
-    cost = f"${rec.cost_usd:.3f}" + (" possibly billed" if rec.status == "unknown" else "")
+    cost = f"${rec.cost_usd:.3f}" + (" possibly billed" if rec.status in POSSIBLY_SPENT else "")
     facts = [f"run `{rec.run_id}`", f"via **{_md(rec.provider)}**", cost]
     if rec.ok:
         n = len(rec.descriptions) if rec.endpoint == "describe" else len(rec.images)
@@ -282,7 +243,7 @@ def run_markdown(rec: RunRecord, number: int, newer_twin: str | None = None) -> 
 def title_markdown(title: str, records: list[RunRecord], history_literal: str) -> str:
     images = sum(len(r.images) for r in records)
     failed = sum(1 for r in records if r.status == "error")
-    unknown = [r for r in records if r.status == "unknown"]
+    unknown = [r for r in records if r.status in POSSIBLY_SPENT]
     cost = sum(r.cost_usd for r in records)
     outcome = f"{failed} failed" + (f", {len(unknown)} outcome unknown" if unknown else "")
     summary = f"{_plural(len(records), 'run')} ({outcome}) · {_plural(images, 'image')} · ${cost:.2f} estimated"
@@ -364,6 +325,40 @@ def run_outputs(store: ImageStore, rec: RunRecord, px: int = EXPORT_THUMBNAIL_PX
     return outputs
 
 
+# --- votes and scores travel with the runs ---------------------------------------------------
+def decisions(history: History, records: list[RunRecord]) -> dict[str, dict[str, Any]]:
+    """{run_id: {"votes": [...], "scores": [...]}} for the runs that have any: the latest votes
+    that judged a run (A/B side or a "best of" line) and its stored scores, one dict per image."""
+    ids = {r.run_id for r in records}
+    out: dict[str, dict[str, Any]] = {}
+    for run_id, scores in history.scores(list(ids)).items():
+        out.setdefault(run_id, {})["scores"] = scores
+    for vote in history.votes(latest=True):
+        judged = {vote["a_run_id"], vote["b_run_id"], *((vote.get("meta") or {}).get("run_ids") or [])}
+        for run_id in judged & ids:
+            out.setdefault(run_id, {}).setdefault("votes", []).append(vote)
+    return out
+
+
+def decisions_markdown(found: dict[str, Any]) -> str:
+    """Markdown items for one run's votes and scores (empty when it has neither)."""
+    items = []
+    for vote in found.get("votes", []):
+        meta = vote.get("meta") or {}
+        if meta.get("kind") == BEST_KIND:
+            items.append(f"picked best {_md(meta.get('field'))}: {_md(meta.get('winner'))} of "
+                         f"{_md(', '.join(map(str, meta.get('values') or [])))}")  # fmt: skip
+        else:
+            note = f", note: {_md(meta['note'])}" if meta.get("note") else ""
+            sides = f"{_md(meta.get('a'))} vs {_md(meta.get('b'))}"
+            items.append(f"A/B vote on {_md(meta.get('field'))} ({sides}): {vote['choice']}{note}")
+    for k, metrics in enumerate(found.get("scores", [])):
+        shown = ", ".join(f"{m} {v:.3g}" for m, v in metrics.items() if v is not None)
+        if shown:
+            items.append(f"scores of image {k + 1}: {_md(shown)}")
+    return "".join(f"\n- {item}" for item in items)
+
+
 # --- the notebook ----------------------------------------------------------------------------
 def _newer_twin(history: History, rec: RunRecord) -> str | None:
     """The run replay would answer with instead of this one, when its images differ."""
@@ -392,9 +387,10 @@ def build_notebook(
         v4.new_markdown_cell(title_markdown(title, records, literal), id="title"),  # type: ignore[no-untyped-call]
         v4.new_code_cell(setup_source(literal), id="setup"),  # type: ignore[no-untyped-call]  # nbformat
     ]
+    judged = decisions(history, records)
     for number, rec in enumerate(records, start=1):
         meta = {"ideogram_nb": {"run_id": rec.run_id, "request_hash": rec.request_hash, "status": rec.status}}
-        markdown = run_markdown(rec, number, _newer_twin(history, rec))
+        markdown = run_markdown(rec, number, _newer_twin(history, rec)) + decisions_markdown(judged.get(rec.run_id, {}))
         cells.append(v4.new_markdown_cell(markdown, id=f"{rec.run_id}-md"[:64]))  # type: ignore[no-untyped-call]
         code = v4.new_code_cell(run_source(rec), id=f"{rec.run_id}-code"[:64], metadata=meta)  # type: ignore[no-untyped-call]
         code.outputs = run_outputs(history.store, rec)
@@ -417,8 +413,11 @@ def export_notebook(
 
 
 def to_jsonl(history: History, path: str | Path, runs: RunsArg = None, *, overwrite: bool = False) -> Path:
-    """One run per line (the `to_records()` dicts), oldest first unless `runs` orders them."""
+    """One run per line (the `to_records()` dicts), oldest first unless `runs` orders them; a run
+    that was voted on or scored also carries `votes` and `scores` (see `decisions`)."""
     target = export_target(path, ".jsonl", add_suffix=False, overwrite=overwrite)
-    lines = [json.dumps(rec.to_dict(), ensure_ascii=False) + "\n" for rec in select_runs(history, runs)]
+    records = select_runs(history, runs)
+    judged = decisions(history, records)
+    lines = [json.dumps({**rec.to_dict(), **judged.get(rec.run_id, {})}, ensure_ascii=False) + "\n" for rec in records]
     write_atomic(target, "".join(lines).encode("utf-8"))
     return target

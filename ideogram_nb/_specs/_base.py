@@ -42,6 +42,7 @@ from ._fields import (  # noqa: F401  (re-exported: the types specs are declared
 )
 from ._pricing import estimate_cost as _estimate_cost
 from ._rules import shared_problems, shared_warnings
+from ._source import spec_call
 
 _S = TypeVar("_S", bound="Spec")
 
@@ -205,6 +206,17 @@ class Spec(param.Parameterized):
         for name, value in self._set_fields().items():
             out[name] = _json_value(value)
         return out
+
+    def to_python(self, *, var: str | None = None, store_expr: str = "ig.History().store") -> str:
+        """The Python that rebuilds this spec: `ig.Generate(prompt="a fox", seed=7)`.
+
+        Only fields that differ from the defaults are written (as `to_dict`); image inputs
+        become paths in the image store named by `store_expr` (the default history's, where
+        every run's inputs are kept), so the code sends the same bytes. `var="spec"` prefixes
+        `spec = `. Why: "copy settings" is how a notebook user takes a result's recipe along.
+        """
+        fields = {k: v for k, v in self.to_dict().items() if k != "endpoint"}
+        return spec_call(type(self), fields, var=var, store_expr=store_expr)
 
     def copy(self: _S, **changes: Any) -> _S:
         """A new spec of the same kind with `changes` applied (checked like the constructor)."""

@@ -8,10 +8,13 @@ modules (`_config`, `_callbacks`, `_specs._fields`), checked by `tests/test_arch
 
 from __future__ import annotations
 
+from ._before_after import BeforeAfter
 from ._comparison_grid import ComparePanel, ComparisonGrid
+from ._download import DownloadButton
 from ._followup import use_form_factory
 from ._form import SpecForm
 from ._history_browser import HistoryBrowser
+from ._large_view import LargeView, open_large_view
 from ._painter import MaskPainter
 from ._result_grid import ResultGrid
 from ._studio import Studio
@@ -21,11 +24,15 @@ from ._studio import Studio
 use_form_factory(SpecForm)
 
 __all__ = [
+    "BeforeAfter",
     "ComparePanel",
     "ComparisonGrid",
+    "DownloadButton",
     "HistoryBrowser",
+    "LargeView",
     "MaskPainter",
     "ResultGrid",
     "SpecForm",
     "Studio",
+    "open_large_view",
 ]

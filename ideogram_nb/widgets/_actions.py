@@ -57,12 +57,48 @@ def available_actions(image: Any, source_spec: ig.Spec | None = None) -> list[st
     return found
 
 
+#: Settings an action takes over from the spec that made the image, where the target has the
+#: field and accepts the value (a legacy style is no v3 style: it is left out, not forced).
+CARRIED_FIELDS = (
+    "aspect_ratio", "resolution", "rendering_speed", "style_type", "color_palette", "magic_prompt",
+    "magic_prompt_option", "magic_prompt_version", "negative_prompt", "style_codes", "style_preset",
+)  # fmt: skip
+#: Fields an action must not take over: reframe's resolution is the new canvas, not the old one.
+_NOT_CARRIED = {"reframe": ("aspect_ratio", "resolution")}
+
+
+def carry_settings(target: ig.Spec, source_spec: ig.Spec | None, action: str = "") -> ig.Spec:
+    """`target` with the source's settings copied in (`CARRIED_FIELDS`), each one only where
+    `target` has that field and takes the value; the rest stay as the target had them.
+
+    Why: "remix this" should start from the look that made the image (its aspect ratio,
+    speed, style, palette, magic prompt), not from blanks.
+    """
+    if source_spec is None:
+        return target
+    skip = _NOT_CARRIED.get(action, ())
+    for name in CARRIED_FIELDS:
+        if name in skip or name not in type(source_spec).param or name not in type(target).param:
+            continue
+        value = getattr(source_spec, name)
+        if value is None or value == "" or value == type(source_spec).param[name].default:
+            continue
+        try:
+            setattr(target, name, value)
+        except (ValueError, TypeError):  # allowed there, not here (e.g. a legacy style)
+            continue
+        if any(p.field == name for p in target.problems()):  # e.g. both resolution and aspect ratio
+            setattr(target, name, type(target).param[name].default)
+    return target
+
+
 def _prompt(image: Any, source_spec: ig.Spec | None) -> str:
     return image.prompt or (getattr(source_spec, "prompt", "") if source_spec is not None else "") or ""
 
 
 def action_spec(action: str, image: Any, source_spec: ig.Spec | None = None) -> ig.Spec:
-    """The prefilled spec for `action` on `image` (an `ImageResult`).
+    """The prefilled spec for `action` on `image` (an `ImageResult`), starting from the
+    settings of `source_spec` (the spec that made it) where the target has them.
 
     Raises ValueError for an unknown action or one that does not apply (reframe of a
     non-square image, an image action on a withheld image, reuse_seed without a seed).
@@ -77,21 +113,24 @@ def action_spec(action: str, image: Any, source_spec: ig.Spec | None = None) -> 
         return source_spec.copy(seed=image.seed)
     if getattr(image, "path", None) is None:
         raise ValueError(f"{action}: this image was withheld by the service, so there is no file to send")
+    spec: ig.Spec
     if action == "remix":
-        return ig.Remix(image=image, prompt=_prompt(image, source_spec))
-    if action == "edit":
-        return ig.Edit(image=image, prompt=_prompt(image, source_spec))
-    if action == "upscale":
-        return ig.Upscale(image=image)
-    if action == "describe":
+        spec = ig.Remix(image=image, prompt=_prompt(image, source_spec))
+    elif action == "edit":
+        spec = ig.Edit(image=image, prompt=_prompt(image, source_spec))
+    elif action == "upscale":
+        spec = ig.Upscale(image=image)
+    elif action == "describe":
         return ig.Describe(image=image)
-    if action == "reframe":
+    elif action == "reframe":
         if not is_square(image):
             size = image_size(image)
             shown = f"{size[0]}x{size[1]}" if size else "of unknown size"
             raise ValueError(f"reframe needs a square image; this one is {shown}")
-        return ig.Reframe(image=image)
-    return ig.ReplaceBackground(image=image)
+        spec = ig.Reframe(image=image)
+    else:
+        spec = ig.ReplaceBackground(image=image)
+    return carry_settings(spec, source_spec, action)
 
 
 def save_image(image: Any, target: str | Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 from collections.abc import Callable
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -94,8 +95,12 @@ class CellView(W.VBox):
         if self._on_image is None:
             return W.Image(value=value, format="jpeg", width=tile)
         button = ImageButton(value=value, format="jpeg", layout=W.Layout(width=f"{tile}px"))
-        button.on_click(lambda _b=None, i=index: self._on_image(self.cell, i) if self._on_image else None)
+        button.on_click(partial(self._image_clicked, index))
         return button
+
+    def _image_clicked(self, index: int, _button: Any = None) -> None:
+        if self._on_image is not None:
+            self._on_image(self.cell, index)
 
     def refresh(self) -> None:
         cell = self.cell

@@ -132,12 +132,20 @@ class OptionalSlider(W.HBox):
         self.use = W.Checkbox(
             value=value is not None, indent=False, description="set",
             tooltip=f"Untick to leave it to the service ({SERVICE_DEFAULT_LABEL})",
-            layout=W.Layout(width="60px"),
+            layout=W.Layout(width="52px", flex="0 0 auto"),
         )  # fmt: skip
+        #: Says "service default" while unticked: a greyed slider alone reads as a broken one.
+        self.unset_label = W.HTML(
+            f"<i style='color:#777'>{SERVICE_DEFAULT_LABEL}</i>", layout=W.Layout(flex="0 0 auto", margin="0 0 0 4px")
+        )
+        slider.layout.flex = "1 1 auto"
+        slider.layout.width = "auto"
         slider.disabled = value is None
-        super().__init__([slider, self.use], **kwargs)
+        super().__init__([slider, self.use, self.unset_label], **kwargs)
+        self.layout.align_items = "center"
         self.value = value
         self._busy = False
+        self._mark_unset()
         self.use.observe(self._from_children, "value")
         slider.observe(self._from_children, "value")
         self.observe(self._to_children, "value")
@@ -145,7 +153,7 @@ class OptionalSlider(W.HBox):
     def _from_children(self, _change: Any = None) -> None:
         if self._busy:
             return
-        self.slider.disabled = not self.use.value
+        self._mark_unset()
         self.value = self.slider.value if self.use.value else None
 
     def _to_children(self, change: Any) -> None:
@@ -156,6 +164,12 @@ class OptionalSlider(W.HBox):
             else:
                 self.use.value = True
                 self.slider.value = change["new"]
-            self.slider.disabled = not self.use.value
+            self._mark_unset()
         finally:
             self._busy = False
+
+    def _mark_unset(self) -> None:
+        unset = not self.use.value
+        self.slider.disabled = unset
+        self.slider.readout = not unset  # no number shown for a value that is not sent
+        self.unset_label.layout.display = None if unset else "none"

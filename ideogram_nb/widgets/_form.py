@@ -9,6 +9,7 @@ stops the echo in both directions: a change that started on one side is not sent
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -26,6 +27,26 @@ from ._mapper import Factory, form_fields, make_field
 from ._result_grid import ResultGrid
 
 ActionHandler = Callable[[str, Any], Any]
+FORM_CLASS = "ideogram-nb-form"
+#: ipywidgets 8 draws ToggleButtons as a block, its label on a line of its own; these rules put
+#: it in line with every other field's label (170 px, right-aligned). Layout only, no script.
+FORM_STYLE = f"""<style>
+.{FORM_CLASS} .widget-toggle-buttons {{ display: flex; align-items: flex-start; }}
+.{FORM_CLASS} .widget-toggle-buttons > .widget-label {{ text-align: right; flex: 0 0 auto; line-height: 28px; }}
+.{FORM_CLASS} .widget-toggle-buttons > div {{ display: flex; flex-wrap: wrap; flex: 1 1 0; min-width: 0; }}
+</style>"""
+
+
+#: Fields that say what a request is about; Run goes right after the leading run of them.
+LEAD_FIELDS = ("prompt", "image", "mask")
+
+
+def run_position(basic: list[str]) -> int:
+    """How many leading fields come before the Run row (at least one, when there is one)."""
+    n = 0
+    while n < len(basic) and basic[n] in LEAD_FIELDS:
+        n += 1
+    return max(n, min(1, len(basic)))
 
 
 def spec_title(spec_cls: type) -> str:
@@ -41,6 +62,7 @@ class SpecForm(W.VBox):
     `client` defaults to `ig.Client()`, created on the first run. `shelf` shares result
     images between forms ("use an earlier result"); `on_action` receives `(action, spec)`
     from the grid's per-image actions (default: open the prefilled form under this one).
+    `show_results=False` leaves the grid out (the Studio shows every batch in one column).
     """
 
     def __init__(
@@ -52,6 +74,7 @@ class SpecForm(W.VBox):
         on_action: ActionHandler | None = None,
         overrides: dict[str, Factory] | None = None,
         show_title: bool = True,
+        show_results: bool = True,
     ) -> None:
         super().__init__(layout=W.Layout(width="100%"))
         if isinstance(spec, type):  # SpecForm(ig.Generate) means a fresh Generate
@@ -79,18 +102,28 @@ class SpecForm(W.VBox):
         self.run_button = W.Button(description="Run", icon="play", button_style="primary", tooltip="Send this request")
         self.run_button.on_click(lambda _b: self.run())
         self.status = W.HTML()
+        self._ticker: threading.Event | None = None
         self.grid = ResultGrid()
         self.grid.on_action(self._action)
         #: Actions on results open their prefilled form here (this form's shelf, same client).
         self.followup = FollowUp(self._make_form)
+        self.add_class(FORM_CLASS)
+        run_row = W.HBox(
+            [self.run_button, self.cost, self.status],
+            layout=W.Layout(align_items="center", grid_gap="12px", flex_flow="row wrap", margin="4px 0 8px 0"),
+        )
+        # Run right under what the request is about (prompt, image, mask: the painter), before
+        # the settings that tune it: in reach without scrolling, and near the results column's top
+        lead = run_position(basic)
         self.children = (
+            W.HTML(FORM_STYLE, layout=W.Layout(display="none")),
             *([self.title] if show_title else []),
-            *(self.views[n].box for n in basic),
-            self.advanced,
+            *(self.views[n].box for n in basic[:lead]),
             self.messages,
-            W.HBox([self.run_button, self.cost, self.status], layout=W.Layout(align_items="center", grid_gap="12px")),
-            self.grid,
-            self.followup,
+            run_row,
+            *(self.views[n].box for n in basic[lead:]),
+            self.advanced,
+            *((self.grid, self.followup) if show_results else ()),
         )
         names = list(self.views)
         spec.param.watch(self._spec_changed, names)
@@ -141,12 +174,22 @@ class SpecForm(W.VBox):
         self.controller.attempted = False
         self.controller.last_error = None
         self.refresh()
+        self._show_state()
+
+    def load_from_image(self, image: Any) -> ig.Spec:
+        """Fill this form from the settings embedded in an image made by ideogram_nb (a path,
+        bytes or a result image); raises `MetadataError` when it has none, `TypeError` when
+        it was made by another endpoint (the Studio opens that endpoint's tab instead)."""
+        spec = ig.spec_from_image(image)
+        self.load(spec)
+        return spec
 
     # --- the two-way link ------------------------------------------------------------------------
     def _widget_changed(self, name: str) -> None:
         if name in self._syncing:
             return
         view = self.views[name]
+        self.controller.input_changed()
         try:
             value = view.read()
         except ValueError as exc:
@@ -204,8 +247,10 @@ class SpecForm(W.VBox):
         self.run_button.description = "Running…" if running else "Run"
         self.run_button.icon = "hourglass-half" if running else "play"
         if running:
+            self._start_ticker()
             provider = self.controller.client.provider if self.controller.has_client else ""
-            self.status.value = f"<i>running on {escape(provider)}…</i>"
+            seconds = self.controller.elapsed_s
+            self.status.value = f"<i>running on {escape(provider)}… {seconds:.0f} s</i>"
         elif self.controller.last_error is None and self.controller.last_result is not None:
             result = self.controller.last_result
             items = len(result.images) or len(result.descriptions)
@@ -213,6 +258,21 @@ class SpecForm(W.VBox):
         else:
             self.status.value = ""
         self.refresh()
+
+    def _start_ticker(self) -> None:
+        """Redraw the status once a second while a run is in flight (the elapsed time)."""
+        if self._ticker is not None:
+            return
+        stop = self._ticker = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(1.0):
+                if not self.controller.is_running:
+                    break
+                self._show_state()
+            self._ticker = None
+
+        threading.Thread(target=tick, name="ideogram-nb-form-ticker", daemon=True).start()
 
     def _got_result(self, result: Any) -> None:
         if self.grid.store is None and self.controller.has_client:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,10 +21,36 @@ ResultCallback = Callable[[Any], Any]
 StateCallback = Callable[[], Any]
 
 
+#: A rule that starts with one of these reads on after the field's name: "The mask covers …".
+_VERBS = {"is", "are", "must", "cannot", "can", "covers", "has", "have", "should", "may", "was", "were", "needs"}
+
+
+def field_label(name: str) -> str:
+    """'style_reference_images' → 'style reference images' (how a sentence names a field)."""
+    return name.replace("_", " ")
+
+
+def rule_sentence(field: str, rule: str) -> str:
+    """One problem as a sentence a person reads: "The prompt is empty.", "The mask covers
+    3.5 % of the image; paint at least 10 %." Never the value's repr: the field shows it."""
+    label = field_label(field)
+    rule = rule.strip().rstrip(".")
+    if rule == "required" or rule.startswith("required: must not be blank"):
+        return f"The {label} is empty." if rule != "required" else f"The {label} is required."
+    first = rule.split(" ", 1)[0]
+    if first in _VERBS:
+        return f"The {label} {rule}."
+    return f"{label[:1].upper()}{label[1:]}: {rule}."
+
+
+def problem_sentence(problem: Any) -> str:
+    return rule_sentence(problem.field, problem.rule)
+
+
 def error_message(exc: BaseException) -> str:
     """What a user reads for an error: the message, never a traceback."""
     if isinstance(exc, ig.SpecError):
-        return "Not sent — " + "; ".join(str(p) for p in exc.problems)
+        return "Not sent: " + " ".join(problem_sentence(p) for p in exc.problems)
     if isinstance(exc, ig.APIError):
         return f"{type(exc).__name__}: {exc}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -55,10 +82,13 @@ class FormController:
         self.attempted = False
         self.running: cf.Future[Any] | None = None
         self.last_error: str | None = None
+        #: The last error was a refusal before sending ("Not sent"): any edit clears it.
+        self.error_before_sending = False
         self.last_result: Any = None
         self._result_callbacks = Callbacks()
         self._state_callbacks = Callbacks()
         self._lock = threading.Lock()
+        self.started_at = 0.0
 
     # --- the client -----------------------------------------------------------------------------
     @property
@@ -76,6 +106,14 @@ class FormController:
         return self._client is not None
 
     # --- editing --------------------------------------------------------------------------------
+    def input_changed(self) -> None:
+        """The user changed something: a "Not sent" message about the old input is stale now
+        (the live field marks say what is still wrong). An error from the service stays."""
+        if self.error_before_sending and self.last_error is not None:
+            self.last_error = None
+            self.error_before_sending = False
+            self._notify_state()
+
     def assign(self, name: str, value: Any) -> bool:
         """Set a field from the form. A refused value leaves the spec as it was and is
         remembered as that field's error; returns whether the value was taken."""
@@ -110,19 +148,23 @@ class FormController:
             if p.field in fields and self._shown(p.field):
                 errors.setdefault(p.field, []).append(p.rule)
         for name, rules in errors.items():
-            out[name] = ("error", "; ".join(rules))
+            out[name] = ("error", " ".join(rule_sentence(name, r) for r in rules))
         for name, text in self.rejected.items():
             if name in fields:
                 out[name] = ("error", text)
         for p in self._safe(self.spec.warnings):
             if p.field in fields and p.field not in out:
-                out[p.field] = ("warning", p.rule)
+                out[p.field] = ("warning", problem_sentence(p))
         return out
 
     def general_messages(self, fields: Iterable[str]) -> list[tuple[str, str]]:
         """Problems naming no field on the form, then the last run's error."""
         fields = set(fields)
-        out = [("error", str(p)) for p in self._safe(self.spec.problems) if p.field not in fields and self.attempted]
+        out = [
+            ("error", problem_sentence(p))
+            for p in self._safe(self.spec.problems)
+            if p.field not in fields and self.attempted
+        ]
         if self.last_error:
             out.append(("error", self.last_error))
         return out
@@ -158,6 +200,11 @@ class FormController:
         self._state_callbacks.register(callback, remove=remove)
 
     @property
+    def elapsed_s(self) -> float:
+        """Seconds since the run in flight started (0 when nothing runs)."""
+        return time.monotonic() - self.started_at if self.is_running else 0.0
+
+    @property
     def is_running(self) -> bool:
         return self.running is not None and not self.running.done()
 
@@ -175,11 +222,14 @@ class FormController:
                 inner = self.client.submit(snapshot)
             except Exception as exc:  # validation, a missing key: shown, not raised
                 self.last_error = error_message(exc)
+                self.error_before_sending = True
                 outer.set_exception(exc)
                 self._notify_state()
                 return outer
             self.running = outer
+            self.started_at = time.monotonic()
             self.last_error = None
+            self.error_before_sending = False
         self._notify_state()
         inner.add_done_callback(lambda f: self._finish(f, outer))
         return outer

@@ -76,6 +76,7 @@ class HistoryBrowser(W.VBox):
         history = history if history is not None else (client.history if client is not None else ig.History())
         self.query = HistoryQuery(history, page_size)
         self._rerun_callbacks = Callbacks()
+        self._refreshing = threading.RLock()
         self.rows: dict[str, dict[str, W.Widget]] = {}  # run id → its checkbox, buttons, box
         self.totals_label = W.HTML()
         self.refresh_button = W.Button(description="Refresh", icon="refresh", tooltip="Read the history again")
@@ -162,18 +163,25 @@ class HistoryBrowser(W.VBox):
         return self.query.selected
 
     def refresh(self) -> None:
-        """Re-read the history: totals, pages and the current page's rows."""
-        self.query.refresh()
-        self._draw()
+        """Re-read the history: totals, pages and the current page's rows.
+
+        One at a time: a debounced refresh (a recorded call, on a timer thread) and one from the
+        kernel (a tab shown, Refresh) must not interleave, or the totals of one read end up
+        above the rows of the other."""
+        with self._refreshing:
+            self.query.refresh()
+            self._draw()
 
     def set_filters(self, **filters: Any) -> None:
         """Filter by endpoint, provider, status, text or label (None/"" = any); back to page 1."""
-        self.query.set_filters(**filters)
-        self._draw()
+        with self._refreshing:
+            self.query.set_filters(**filters)
+            self._draw()
 
     def go_to(self, page: int) -> int:
-        self.query.go_to(page)
-        self._draw()
+        with self._refreshing:
+            self.query.go_to(page)
+            self._draw()
         return self.page
 
     def next_page(self) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import ipywidgets as W
 import traitlets
 
-from .._config import INPUT_PREVIEW_PX
+from .._config import FORM_PAINTER_PX, INPUT_PREVIEW_PX
 from ._thumbs import preview_jpeg
 
 ACCEPT = ".png,.jpg,.jpeg,.webp,image/png,image/jpeg,image/webp"
@@ -78,6 +79,14 @@ def _upload_bytes(value: Any) -> list[bytes]:
     return [bytes(item["content"]) for item in value or () if item.get("content") is not None]
 
 
+def field_title(label: str, doc: str) -> W.HTML:
+    """A label that lines up with the other fields' descriptions (170 px, right-aligned)."""
+    return W.HTML(
+        f"<div style='text-align:right;line-height:28px'>{escape(label)}</div>",
+        tooltip=doc, layout=W.Layout(width="170px", min_width="170px", margin="0 8px 0 0"),
+    )  # fmt: skip
+
+
 class _ImageBox(W.VBox):
     """Shared parts: a label with the doc as tooltip, an upload, an earlier-result chooser."""
 
@@ -89,7 +98,7 @@ class _ImageBox(W.VBox):
         super().__init__()
         self.doc = doc
         self.shelf = shelf
-        self.title = W.HTML(f"<b>{label}</b>", tooltip=doc, layout=W.Layout(width="170px"))
+        self.title = field_title(label, doc)
         self.upload = W.FileUpload(
             accept=ACCEPT, multiple=multiple, description="Add" if multiple else "Upload",
             tooltip=doc, layout=W.Layout(width="auto"),
@@ -107,6 +116,10 @@ class _ImageBox(W.VBox):
         if shelf is not None:
             shelf.on_change(self._refresh_choices)
             self._refresh_choices()
+
+    def buttons(self) -> W.HBox:
+        """Upload, earlier result and clear: they wrap beside the label, never under it."""
+        return W.HBox([self.upload, self.earlier, self.clear], layout=W.Layout(flex_flow="row wrap", flex="1 1 0"))
 
     def _refresh_choices(self) -> None:
         items = self.shelf.items if self.shelf is not None else []
@@ -143,8 +156,8 @@ class ImageField(_ImageBox):
     def __init__(self, label: str, doc: str, value: Any = None, *, shelf: ResultShelf | None = None) -> None:
         super().__init__(label, doc, multiple=False, shelf=shelf)
         self.preview = W.Image(format="jpeg", layout=W.Layout(max_width=f"{PREVIEW_PX}px", display="none"))
-        row = W.HBox([self.title, self.upload, self.earlier, self.clear], layout=W.Layout(flex_flow="row wrap"))
-        self.children = (row, W.HBox([self.preview, self.info], layout=W.Layout(margin="0 0 0 170px")))
+        row = W.HBox([self.title, self.buttons()])
+        self.children = (row, W.HBox([self.preview, self.info], layout=W.Layout(margin="0 0 0 178px")))
         self.value = value
         self._render()
 
@@ -173,8 +186,8 @@ class ImageListField(_ImageBox):
 
     def __init__(self, label: str, doc: str, value: Any = None, *, shelf: ResultShelf | None = None) -> None:
         super().__init__(label, doc, multiple=True, shelf=shelf)
-        self.previews = W.HBox(layout=W.Layout(flex_flow="row wrap", margin="0 0 0 170px"))
-        row = W.HBox([self.title, self.upload, self.earlier, self.clear], layout=W.Layout(flex_flow="row wrap"))
+        self.previews = W.HBox(layout=W.Layout(flex_flow="row wrap", margin="0 0 0 178px"))
+        row = W.HBox([self.title, self.buttons()])
         self.children = (row, self.previews, self.info)
         self.value = value
         self._render()
@@ -190,7 +203,7 @@ class ImageListField(_ImageBox):
             if jpeg is not None:
                 thumbs.append(W.Image(value=jpeg, format="jpeg", layout=W.Layout(max_width="96px")))
         self.previews.children = tuple(thumbs)
-        self.info.value = f"<small style='margin-left:170px'>{len(items)} image(s)</small>" if items else ""
+        self.info.value = f"<small style='margin-left:178px'>{len(items)} image(s)</small>" if items else ""
 
 
 class PainterMaskField(W.VBox):
@@ -202,10 +215,11 @@ class PainterMaskField(W.VBox):
         self._painter_cls = painter_cls
         self.painter: Any = None
         self._image: Any = None
-        self.title = W.HTML(f"<b>{label}</b>", tooltip=doc)
+        self.title = field_title(label, doc)
         self.info = W.HTML()
         self.holder = W.VBox()
-        super().__init__([self.title, self.info, self.holder])  # no Box tooltip: ipywidgets#3860
+        # the painter right under the image field, its own label in line with the others
+        super().__init__([W.HBox([self.title, self.info], layout=W.Layout(align_items="center")), self.holder])
         self.doc = doc
         self.observe(self._on_value, "value")
         self.set_image(image)
@@ -224,7 +238,7 @@ class PainterMaskField(W.VBox):
             return
         try:
             if self.painter is None:
-                self.painter = self._painter_cls(image)
+                self.painter = self._painter_cls(image, max_display=FORM_PAINTER_PX)
                 self.painter.on_change(self._painted)
             else:
                 self.painter.set_image(image, notify=False)

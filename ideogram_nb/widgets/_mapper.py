@@ -316,14 +316,28 @@ def image_list_field(ctx: FieldContext) -> FieldView:
     return FieldView(ctx.name, ImageListField(ctx.label, ctx.doc, ctx.value, shelf=ctx.shelf))
 
 
+def _painted_over(spec: Any) -> tuple[str | None, Any]:
+    """The field a mask edits and its image now: `image`, or the first of `images` (4.5
+    generate, where the first source image is the one edited through the mask)."""
+    if "image" in spec.param:
+        return "image", getattr(spec, "image", None)
+    if "images" in spec.param:
+        return "images", _first(getattr(spec, "images", None))
+    return None, None
+
+
+def _first(images: Any) -> Any:
+    return images[0] if isinstance(images, list | tuple) and images else None
+
+
 def mask_field(ctx: FieldContext) -> FieldView:
-    """The mask: a painter over the spec's `image` when the painter exists, else an upload."""
-    has_image = "image" in ctx.spec.param
-    image = getattr(ctx.spec, "image", None) if has_image else None
+    """The mask: a painter over the image it edits when the painter exists, else an upload."""
+    source, image = _painted_over(ctx.spec)
     control = make_mask_field(ctx.label, ctx.doc, ctx.value, image=image)
     set_image = getattr(control, "set_image", None)
-    if has_image and set_image is not None:
-        ctx.spec.param.watch(lambda event: set_image(event.new), ["image"])
+    if source is not None and set_image is not None:
+        pick = _first if source == "images" else (lambda value: value)
+        ctx.spec.param.watch(lambda event: set_image(pick(event.new)), [source])
     return FieldView(ctx.name, control)
 
 

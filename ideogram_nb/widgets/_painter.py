@@ -28,11 +28,15 @@ from ideogram_nb import Mask
 from .._callbacks import Callbacks
 from ._canvas_sync import batched, redraw_when_client_ready
 
-#: The overlay: a fixed colour that stands out on photos, translucent so the image shows.
+#: The overlay: a colour that stands out on photos, translucent so the image shows.
 OVERLAY_RGB = (255, 0, 80)
 OVERLAY_ALPHA = 0.45
-_OVERLAY_CSS = f"rgba({OVERLAY_RGB[0]}, {OVERLAY_RGB[1]}, {OVERLAY_RGB[2]}, {OVERLAY_ALPHA})"
-_OUTLINE_CSS = f"rgb({OVERLAY_RGB[0]}, {OVERLAY_RGB[1]}, {OVERLAY_RGB[2]})"
+#: Tried in order when the image itself is close to the overlay colour (a red rose, a pink
+#: sky): the first that is far enough from most pixels wins; the user can pick any other.
+OVERLAY_CHOICES = ((255, 0, 80), (0, 200, 255), (255, 214, 0), (40, 255, 40))
+#: A candidate is "visible" when at least this share of pixels is this far (RGB distance) away.
+_FAR = 120.0
+_FAR_SHARE = 0.85
 #: Brush size is a diameter in % of the image's shorter side, so it means the same on any image.
 DEFAULT_BRUSH_PERCENT = 5.0
 TOOLS = (("Brush", "brush"), ("Eraser", "eraser"), ("Rectangle", "rect"))
@@ -42,14 +46,39 @@ Point = tuple[float, float]
 
 
 def _display_rgb(img: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """The image as an RGB array at display size; transparency shows as white."""
-    if img.mode in ("RGBA", "LA", "PA", "P") or "transparency" in img.info:
-        rgba = img.convert("RGBA")
-        img = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    """The (already flattened: `ig.open_image(..., flatten=True)`) image as RGB at display size."""
     rgb = img.convert("RGB")
     if rgb.size != size:
         rgb = rgb.resize(size, Image.Resampling.LANCZOS)
     return np.asarray(rgb)
+
+
+def _hex(rgb: Sequence[int]) -> str:
+    return "#" + "".join(f"{int(c):02x}" for c in rgb[:3])
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    text = hex_colour.strip().lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    try:
+        return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+    except ValueError:
+        return OVERLAY_RGB
+
+
+def contrasting_overlay(rgb: np.ndarray) -> tuple[int, int, int]:
+    """The first of `OVERLAY_CHOICES` that stays visible on this image (an RGB array): far
+    from most of its pixels. Why: a fixed red overlay vanishes on a red image."""
+    sample = rgb.reshape(-1, 3)[:: max(1, rgb.shape[0] * rgb.shape[1] // 4096)].astype(np.float32)
+    best, best_share = OVERLAY_CHOICES[0], -1.0
+    for colour in OVERLAY_CHOICES:
+        share = float(np.mean(np.linalg.norm(sample - np.array(colour, dtype=np.float32), axis=1) > _FAR))
+        if share >= _FAR_SHARE:
+            return colour
+        if share > best_share:
+            best, best_share = colour, share
+    return best
 
 
 class MaskPainter(widgets.VBox):
@@ -111,7 +140,17 @@ class MaskPainter(widgets.VBox):
         self.canvas = MultiCanvas(
             3, width=1, height=1, layout=widgets.Layout(align_self="flex-start", max_width="100%")
         )
-        self.preview = widgets.Image(format="png", value=b"", layout=widgets.Layout(display="none"))
+        self.overlay_picker = widgets.ColorPicker(
+            concise=True, value=_hex(OVERLAY_RGB), description="Overlay",
+            tooltip="The colour the painted area shows in",
+            layout=widgets.Layout(width="auto"), style={"description_width": "initial"},
+        )  # fmt: skip
+        self.overlay_picker.observe(lambda _c: self._overlay_changed(), names="value")
+        self._overlay_rgb = OVERLAY_RGB
+        # bordered: the white (keep) part of the mask must not melt into a white page
+        self.preview = widgets.Image(
+            format="png", value=b"", layout=widgets.Layout(display="none", border="2px solid #666")
+        )
         self.status = widgets.HTML()
         self.warning = widgets.HTML(layout=widgets.Layout(display="none"))
 
@@ -134,7 +173,15 @@ class MaskPainter(widgets.VBox):
         redraw_when_client_ready(self.canvas, self._redraw_all)
 
         toolbar = widgets.HBox(
-            [self.tool, self.undo_button, self.redo_button, self.clear_button, self.invert_button, self.preview_toggle],
+            [
+                self.tool,
+                self.undo_button,
+                self.redo_button,
+                self.clear_button,
+                self.invert_button,
+                self.preview_toggle,
+                self.overlay_picker,
+            ],
             layout=widgets.Layout(flex_flow="row wrap"),
         )
         self.children = (
@@ -171,6 +218,11 @@ class MaskPainter(widgets.VBox):
     def brush_radius(self) -> float:
         """The brush radius in source pixels, from the slider's % of the shorter side."""
         return max(0.5, self.size_slider.value / 100 * min(self.image_size) / 2)
+
+    @property
+    def overlay_rgb(self) -> tuple[int, int, int]:
+        """The overlay colour now: chosen to contrast with the image, or picked by the user."""
+        return self._overlay_rgb
 
     def on_change(self, callback: ChangeCallback, remove: bool = False) -> None:
         """Call `callback(mask)` after every change: a stroke or rect, undo, redo, clear, invert."""
@@ -216,7 +268,7 @@ class MaskPainter(widgets.VBox):
 
     def set_image(self, image: Any, *, mask: Mask | None = None, notify: bool = True) -> None:
         """Paint on a new image; the mask starts empty at its size (or is `mask`, same size)."""
-        img = ig.open_image(image)
+        img = ig.open_image(image, flatten=True)
         size = (img.width, img.height)
         if mask is not None and mask.size != size:
             raise ig.ImageInputError(f"mask is {mask.width}x{mask.height} but the image is {size[0]}x{size[1]}")
@@ -226,6 +278,7 @@ class MaskPainter(widgets.VBox):
         display = (max(1, round(size[0] * self._scale)), max(1, round(size[1] * self._scale)))
         self._display_size = display
         self._image_rgb = _display_rgb(img, display)
+        self._set_overlay(contrasting_overlay(self._image_rgb))
         self.canvas.width, self.canvas.height = display
         self.preview.layout.width = f"{display[0]}px"
         self.preview.layout.height = f"{display[1]}px"
@@ -235,6 +288,21 @@ class MaskPainter(widgets.VBox):
         else:
             self._redraw_all()
             self._update_status()
+
+    def _set_overlay(self, rgb: tuple[int, int, int]) -> None:
+        self._overlay_rgb = rgb
+        if self.overlay_picker.value.lower() != _hex(rgb):
+            self.overlay_picker.value = _hex(rgb)  # observed: redraws
+
+    def _overlay_changed(self) -> None:
+        self._overlay_rgb = _rgb(self.overlay_picker.value)
+        if hasattr(self, "_mask"):
+            self._redraw_overlay()
+
+    @property
+    def _overlay_css(self) -> str:
+        r, g, b = self._overlay_rgb
+        return f"rgba({r}, {g}, {b}, {OVERLAY_ALPHA})"
 
     # --- mouse --------------------------------------------------------------------------
     def _to_source(self, x: float, y: float) -> Point:
@@ -306,7 +374,7 @@ class MaskPainter(widgets.VBox):
         radius = self._drag_radius * s
         passes = [("destination-out", "black")]
         if self._drag_tool == "brush":
-            passes.append(("source-over", _OVERLAY_CSS))
+            passes.append(("source-over", self._overlay_css))
         with batched():
             layer.line_cap = "round"
             layer.line_width = 2 * radius
@@ -327,9 +395,9 @@ class MaskPainter(widgets.VBox):
         y0, y1 = sorted((a[1] * s, b[1] * s))
         with batched():
             layer.clear()
-            layer.fill_style = _OVERLAY_CSS
+            layer.fill_style = self._overlay_css
             layer.fill_rect(x0, y0, x1 - x0, y1 - y0)
-            layer.stroke_style = _OUTLINE_CSS
+            layer.stroke_style = _hex(self._overlay_rgb)
             layer.line_width = 1
             layer.stroke_rect(x0, y0, x1 - x0, y1 - y0)
 
@@ -340,7 +408,7 @@ class MaskPainter(widgets.VBox):
             levels = levels.resize(self._display_size, Image.Resampling.BOX)
         alpha = np.asarray(levels, dtype=np.float32) * OVERLAY_ALPHA
         rgba = np.empty((self._display_size[1], self._display_size[0], 4), dtype=np.uint8)
-        rgba[..., :3] = OVERLAY_RGB
+        rgba[..., :3] = self._overlay_rgb
         rgba[..., 3] = np.rint(alpha).astype(np.uint8)
         return rgba
 

@@ -36,45 +36,179 @@ def visible(locator: Any) -> Any:
     return locator.filter(visible=True)
 
 
-def studio_generate(page: Any, prompt: str, n_images: int) -> Any:
-    """In the Studio's Generate tab: type `prompt`, set the number of images with the keyboard,
-    click Run; wait until the grid shows `n_images` decoded images. Returns the tab's panel."""
-    tab = visible(page.locator(".widget-tab")).first
+STUDIO_CLASS = "ideogram-nb-studio"
+RESULTS = ".ideogram-nb-results"
+SETTINGS = ".ideogram-nb-settings"
+IMAGES = ".ig-image-button img"
+#: The viewport the Studio's layout is judged at (TESTING.md: getBoundingClientRect at 1280×900).
+LAYOUT_VIEWPORT = {"width": 1280, "height": 900}
+
+
+def studio_tab(page: Any) -> Any:
+    tab = visible(page.locator(f".{STUDIO_CLASS} .widget-tab")).first
     tab.wait_for()
-    current = tab.locator(".lm-TabBar-tab.lm-mod-current")
-    assert current.inner_text().strip() == "Generate", "the Studio should open on its Generate tab"
-    panel = visible(tab.locator(".widget-tab-contents > .widget-vbox")).first
-    textarea = visible(panel.locator(".widget-textarea:has(label:text-is('Prompt')) textarea")).first
+    return tab
+
+
+def current_tab_title(page: Any) -> str:
+    return studio_tab(page).locator(".lm-TabBar-tab.lm-mod-current").first.inner_text().strip()
+
+
+def open_tab(page: Any, title: str) -> Any:
+    """Click the Studio's tab `title`; returns its (visible) panel."""
+    tab = studio_tab(page)
+    tab.locator(".lm-TabBar-tab").filter(has_text=re.compile(rf"^\s*{re.escape(title)}\s*$")).first.click()
+    page.wait_for_function("(t) => { const c = document.querySelector('.ideogram-nb-studio .lm-TabBar-tab.lm-mod-current');"
+                           " return c && c.innerText.trim() === t; }", arg=title, polling=100)  # fmt: skip
+    return studio_panel(page)
+
+
+def studio_panel(page: Any) -> Any:
+    """The selected tab's panel (settings and results side by side)."""
+    return visible(studio_tab(page).locator(".widget-tab-contents > .widget-box")).first
+
+
+def field(panel: Any, kind: str, label: str) -> Any:
+    """A form field by its kind ('textarea', 'dropdown', 'toggle-buttons', 'slider') and label."""
+    return visible(panel.locator(f".widget-{kind}:has(label:text-is('{label}'))")).first
+
+
+def run_button(panel: Any, label: Any = RUN_LABEL) -> Any:
+    return visible(panel.locator("button.jupyter-button").filter(has_text=label)).first
+
+
+def type_prompt(panel: Any, prompt: str) -> None:
+    textarea = field(panel, "textarea", "Prompt").locator("textarea")
     textarea.click()
     textarea.fill(prompt)
-    handle = panel.locator(".widget-slider:has(label:text-is('Number of images')) .noUi-handle").first
+    textarea.press("Tab")  # blur: the value goes to the kernel (continuous_update=False)
+
+
+def wait_batch(page: Any, n_images: int, prompt: str) -> Any:
+    """Wait until the newest batch is `prompt`'s with `n_images` decoded images; returns it."""
+    page.wait_for_function(
+        """([sel, imgs, n, prompt]) => {
+          const col = Array.from(document.querySelectorAll(sel)).find((c) => c.offsetParent !== null);
+          const batch = col && col.querySelector('.widget-vbox');
+          if (!batch || !batch.innerText.includes(prompt)) return false;
+          const found = Array.from(batch.querySelectorAll(imgs));
+          return found.length === n && found.every((i) => i.complete && i.naturalWidth > 0);
+        }""",
+        arg=[RESULTS, IMAGES, n_images, prompt], polling=200, timeout=90_000,
+    )  # fmt: skip
+    return visible(page.locator(RESULTS)).first.locator(".widget-vbox").first
+
+
+def studio_generate(page: Any, prompt: str, n_images: int) -> Any:
+    """In the Studio's Generate tab: type `prompt`, set the number of images with the keyboard,
+    click Run; wait until the newest batch shows `n_images` decoded images. Returns the panel."""
+    assert current_tab_title(page) == "Generate", "the Studio should open on its Generate tab"
+    panel = studio_panel(page)
+    type_prompt(panel, prompt)
+    slider = field(panel, "slider", "Number of images")
+    handle = slider.locator(".noUi-handle").first
     handle.focus()
-    readout = panel.locator(".widget-slider:has(label:text-is('Number of images')) .widget-readout").first
     for _ in range(n_images - 1):
         handle.press("ArrowRight")
-    assert readout.inner_text().strip() == str(n_images)
-    run = visible(panel.locator("button.jupyter-button").filter(has_text=RUN_LABEL)).first
-    run.click()  # the click blurs the textarea first, so its value reaches the kernel before the click
-    images = panel.locator(".widget-gridbox img.widget-image")
-    page.wait_for_function(
-        """([panel, n]) => {
-          const imgs = Array.from(panel.querySelectorAll('.widget-gridbox img.widget-image'));
-          return imgs.length === n && imgs.every((i) => i.complete && i.naturalWidth > 0);
-        }""",
-        arg=[panel.element_handle(), n_images], polling=200, timeout=90_000,
-    )  # fmt: skip
-    assert images.count() == n_images
-    header = panel.locator(".widget-vbox .widget-html-content b").filter(has_text=re.compile(r"\d+ images?$"))
-    assert header.first.inner_text().strip() == f"{n_images} image{'s' if n_images != 1 else ''}"
+    assert slider.locator(".widget-readout").first.inner_text().strip() == str(n_images)
+    run_button(panel).click()
+    batch = wait_batch(page, n_images, prompt)
     status = panel.locator(".widget-html-content").filter(has_text="done:").first
     status.wait_for()
     assert f"done: {n_images} item(s)" in status.inner_text()
+    return batch
+
+
+def layout_facts(page: Any) -> dict[str, Any]:
+    """Where the settings column, the results column and the newest batch's first image are."""
+    return page.evaluate(
+        """([settings, results, imgs]) => {
+          const shown = (sel) => Array.from(document.querySelectorAll(sel)).find((e) => e.offsetParent !== null);
+          const box = (e) => { if (!e) return null; const r = e.getBoundingClientRect();
+            return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height}; };
+          const col = shown(results);
+          const first = col && col.querySelector(imgs);
+          // what can be seen: the window, cut by every ancestor that clips (Lab's notebook
+          // scroller sits under its toolbar, so the window alone would say too much)
+          const seen = {left: 0, top: 0, right: window.innerWidth, bottom: window.innerHeight};
+          for (let e = first && first.parentElement; e; e = e.parentElement) {
+            const cs = getComputedStyle(e);
+            if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+            const r = e.getBoundingClientRect();
+            if (r.width < 1 || r.height < 1) continue;  // no box of its own: lays out, does not clip
+            seen.left = Math.max(seen.left, r.left); seen.top = Math.max(seen.top, r.top);
+            seen.right = Math.min(seen.right, r.right); seen.bottom = Math.min(seen.bottom, r.bottom);
+          }
+          return {settings: box(shown(settings)), results: box(col), first: box(first), seen,
+                  viewport: {width: window.innerWidth, height: window.innerHeight}};
+        }""",
+        [SETTINGS, RESULTS, IMAGES],
+    )
+
+
+def assert_side_by_side_and_first_image_in_view(page: Any) -> dict[str, Any]:
+    """Settings left of results, and the newest first image wholly inside the viewport (as
+    the page is right after Run: no scrolling by the test)."""
+    facts = layout_facts(page)
+    s, r, img, seen = facts["settings"], facts["results"], facts["first"], facts["seen"]
+    assert s and r and img, facts
+    assert s["right"] <= r["left"] + 1 and abs(s["top"] - r["top"]) < 40, f"not side by side: {facts}"
+    assert img["width"] > 100 and img["height"] > 50, facts
+    inside = seen["top"] - 1 <= img["top"] and img["bottom"] <= seen["bottom"] + 1
+    inside = inside and seen["left"] - 1 <= img["left"] and img["right"] <= seen["right"] + 1
+    assert inside, f"the first image is not wholly in view: {facts}"
+    return facts
+
+
+def stale_error_goes_on_edit(page: Any, prompt: str) -> None:
+    """Run with an empty prompt: "Not sent: The prompt is empty."; type a prompt: it goes."""
+    panel = studio_panel(page)
+    run_button(panel).click()
+    message = panel.locator(".widget-html-content").filter(has_text="Not sent: The prompt is empty.").first
+    message.wait_for()
+    type_prompt(panel, prompt)
+    message.wait_for(state="detached")
+    assert "Not sent" not in panel.inner_text()
+
+
+def choose(panel: Any, label: str, option: str) -> None:
+    field(panel, "dropdown", label).locator("select").select_option(label=option)
+
+
+def toggle(panel: Any, label: str, option: str) -> None:
+    field(panel, "toggle-buttons", label).locator("button").filter(has_text=re.compile(rf"^\s*{option}\s*$")).click()
+
+
+def toggled(panel: Any, label: str) -> str:
+    return field(panel, "toggle-buttons", label).locator("button.mod-active").first.inner_text().strip()
+
+
+def select_first_image_and_act(page: Any, action: str) -> None:
+    """In the newest batch: Select the first image, then click the action's button."""
+    batch = visible(page.locator(RESULTS)).first.locator(".widget-vbox").first
+    visible(batch.locator("button.jupyter-button").filter(has_text=re.compile(r"^\s*Select\s*$"))).first.click()
+    visible(batch.locator("button.jupyter-button").filter(has_text=re.compile(rf"^\s*{action}\s*$"))).first.click()
+
+
+def compare_from_generate(page: Any, field_name: str, values: str) -> Any:
+    """Compare tab → From Generate → one axis → Run comparison. Returns the panel."""
+    panel = open_tab(page, "Compare")
+    visible(panel.locator("button.jupyter-button").filter(has_text="From Generate")).first.click()
+    axis = visible(panel.locator(".widget-dropdown:has(label:text-is('Axis x')) select")).first
+    axis.select_option(label=field_name)
+    box = visible(panel.locator(".widget-dropdown:has(label:text-is('Axis x'))")).first.locator(
+        "xpath=following-sibling::*[1]").locator("input")  # fmt: skip
+    box.fill(values)
+    box.press("Tab")
+    button = visible(panel.locator("button.jupyter-button").filter(has_text="Run comparison")).first
+    page.wait_for_function("(b) => !b.disabled", arg=button.element_handle(), polling=100)
+    button.click()
     return panel
 
 
 def studio_root(page: Any) -> Any:
     """The Studio widget itself (the VBox holding the banner, the key row and the tabs)."""
-    return visible(page.locator(".widget-tab")).first.locator("xpath=..")
+    return visible(page.locator(f".{STUDIO_CLASS}")).first
 
 
 def view_errors(watch: bs.PageWatch) -> list[str]:

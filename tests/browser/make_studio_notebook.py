@@ -25,9 +25,10 @@ CELLS = [
         """\
 # ideogram_nb Studio
 
-Every Ideogram endpoint in one place: type a prompt in **Generate** and press **Run**. Each
-result has its next steps (remix, edit with a painted mask, upscale, describe, reuse the seed,
-save); **Compare** plans A/B and X/Y/Z grids and shows the cost before anything runs;
+Type a prompt in **Generate** and press **Run**: settings are on the left, results on the
+right, newest first. Click a result for its next steps (remix, edit with a painted mask,
+upscale, describe, reuse the seed, download); **Copy settings** gives the Python that makes
+it again. **Compare** plans A/B and X/Y/Z grids and shows the cost before anything runs;
 **History** keeps every run.
 
 With no API key this runs on the built-in offline simulator: the images are synthetic and
@@ -38,26 +39,15 @@ before starting Jupyter.""",
     (
         "code",
         """\
+# NBVAL_CHECK_OUTPUT
 import ideogram_nb as ig
 from ideogram_nb.widgets import Studio
 
 studio = Studio()
-studio""",
+n = len(studio.client.history)
+print(f"Your run history holds {n} earlier run{'s' if n != 1 else ''} (see the History tab).")""",
     ),
-    (
-        "markdown",
-        """\
-The Studio is a Python object too: `studio.forms[endpoint]` is each tab's form (its `.spec`
-is linked both ways), `studio.show_spec(spec)` opens a spec in its tab, and
-`studio.total_cost` is what this session has spent.""",
-    ),
-    (
-        "code",
-        """\
-# NBVAL_CHECK_OUTPUT
-print("tabs:", ", ".join(studio.forms))
-print(f"spent so far: ${studio.total_cost:.2f}")""",
-    ),
+    ("code", "studio"),
 ]
 
 

@@ -27,7 +27,7 @@ def test_lab_studio_generate_shows_results(browsing, lab_server):
     pid = ready[0]["pid"]
 
     prompt = "a paper lantern floating over a night market, ink and watercolour"
-    panel = flows.studio_generate(page, prompt, n_images=3)
+    batch = flows.studio_generate(page, prompt, n_images=3)
 
     results = bs.wait_for(
         lambda: [r for r in bs.session_reports(lab_server.out, "studio", pid) if r["event"] == "result"],
@@ -35,7 +35,7 @@ def test_lab_studio_generate_shows_results(browsing, lab_server):
     )  # fmt: skip
     assert results == [{"pid": pid, "event": "result", "images": 3, "prompt": prompt}]
     bs.screenshot(flows.studio_root(page), "lab-studio-results")
-    assert panel.locator(".widget-gridbox img.widget-image").count() == 3
+    assert batch.locator(flows.IMAGES).count() == 3
     assert bs.error_outputs(page) == []
     browsing.assert_no_page_errors()
     broken = flows.view_errors(watch)

@@ -8,8 +8,6 @@ on first load, take strokes, and come back drawn after a reload.
 
 from __future__ import annotations
 
-import os
-
 import browser_support as bs
 import flows
 import pytest
@@ -32,9 +30,7 @@ def test_voila_studio_notebook_generates_images(browsing, voila_server):
 
     prompt = "a hot-air balloon made of patchwork quilts over green hills"
     flows.studio_generate(page, prompt, n_images=4)
-    shot = bs.screenshot(flows.studio_root(page), "voila-studio-results")
-    if os.environ.get(flows.DOCS_ENV):
-        flows.save_docs_image(shot, "studio.png")
+    bs.screenshot(flows.studio_root(page), "voila-studio-results")  # the README's come from Lab
 
     # what the kernel did, from its history (IDEOGRAM_NB_HOME of the Voilà server): one run,
     # of the prompt typed in the browser, with the four images the page shows

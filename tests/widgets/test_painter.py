@@ -400,3 +400,24 @@ def test_forget_current_canvas_forces_a_switch_and_ignores_other_objects(draw_lo
     painter.canvas[0].clear()
     assert [d.name for d in draw_log.all] == ["clear", "switchCanvas", "clear"]
     forget_current_canvas(object())  # nothing to forget: no error
+
+
+def test_the_overlay_colour_contrasts_with_the_image_and_the_user_can_pick_another() -> None:
+    from ideogram_nb.widgets._painter import contrasting_overlay
+
+    grey = MaskPainter(Image.new("RGB", (64, 64), (128, 128, 128)))
+    assert grey.overlay_rgb == OVERLAY_RGB and grey.overlay_picker.value == "#ff0050"
+    red = MaskPainter(Image.new("RGB", (64, 64), (250, 10, 70)))  # the default overlay would vanish here
+    assert red.overlay_rgb != OVERLAY_RGB
+    assert np.linalg.norm(np.subtract(red.overlay_rgb, (250, 10, 70))) > 120
+    red.rect(0, 0, 32, 32)
+    red.overlay_picker.value = "#00ff00"
+    assert red.overlay_rgb == (0, 255, 0)
+    assert tuple(red._overlay_rgba()[5, 5, :3]) == (0, 255, 0)  # what the canvas gets is the picked colour
+    assert contrasting_overlay(np.full((4, 4, 3), (0, 200, 255), dtype=np.uint8)) != (0, 200, 255)
+
+
+def test_the_mask_preview_has_a_border_and_transparency_shows_as_white() -> None:
+    painter = MaskPainter(Image.new("RGBA", (32, 32), (255, 0, 0, 0)))
+    assert painter.preview.layout.border
+    assert tuple(painter._image_rgb[4, 4]) == (255, 255, 255)
