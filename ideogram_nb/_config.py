@@ -115,6 +115,8 @@ INPUT_PREVIEW_PX = 160
 #: The mask painter inside a form: its longest side in screen pixels (fits the settings column,
 #: so Run stays within reach under it).
 FORM_PAINTER_PX = 560
+#: A form asks the service's price of a v2 operation (a free dry run) this long after the last edit.
+QUOTE_DEBOUNCE_S = 0.6
 #: Cells of a comparison grid widget.
 COMPARE_CELL_PX = 192
 

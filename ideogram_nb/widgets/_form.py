@@ -19,6 +19,8 @@ import param
 
 import ideogram_nb as ig
 
+from .._config import QUOTE_DEBOUNCE_S
+from ._debounce import Debounced
 from ._field_view import FieldView
 from ._followup import FollowUp
 from ._form_state import FormController, ResultCallback
@@ -80,6 +82,8 @@ class SpecForm(W.VBox):
         if isinstance(spec, type):  # SpecForm(ig.Generate) means a fresh Generate
             spec = spec()
         self.controller = FormController(spec, client)
+        #: Asks the service's price (v2 dry run) once edits have settled, off the kernel's thread.
+        self._quoter = Debounced(self._fetch_quote, QUOTE_DEBOUNCE_S)
         self.shelf = shelf if shelf is not None else ResultShelf()
         self._on_action = on_action
         self._syncing: set[str] = set()
@@ -239,7 +243,19 @@ class SpecForm(W.VBox):
             f"{escape(text)}</div>"
             for level, text in general
         )
-        self.cost.value = f"<span title='estimate from the price table'>{escape(self.controller.cost_text())}</span>"
+        self._show_cost()
+        if self.controller.wants_quote():
+            self._quoter()
+
+    def _show_cost(self) -> None:
+        quoted = self.controller.quote() is not None
+        title = "the service's own price (a dry run: free)" if quoted else "estimate from the price table"
+        self.cost.value = f"<span title='{title}'>{escape(self.controller.cost_text())}</span>"
+
+    def _fetch_quote(self) -> None:
+        """On a timer thread, after edits settle: ask the service's price, then show it."""
+        self.controller.ask_quote()
+        self._show_cost()
 
     def _show_state(self) -> None:
         running = self.controller.is_running

@@ -8,6 +8,7 @@ messages) is plain Python here, testable without a browser. `SpecForm` only draw
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -89,6 +90,8 @@ class FormController:
         self._state_callbacks = Callbacks()
         self._lock = threading.Lock()
         self.started_at = 0.0
+        #: The service's own price for the spec as it was when asked: (request key, Quote).
+        self._quote: tuple[str, Any] | None = None
 
     # --- the client -----------------------------------------------------------------------------
     @property
@@ -176,8 +179,46 @@ class FormController:
         except Exception as exc:  # a rule that crashes must not take the form down
             return [ig.Problem("spec", None, f"could not be checked: {exc}")]
 
+    # --- prices ---------------------------------------------------------------------------------
+    def _quote_key(self) -> str:
+        return json.dumps(self.spec.to_dict(), sort_keys=True, default=str)
+
+    def wants_quote(self) -> bool:
+        """A v2 operation the service can price as it is now (valid, not asked yet), on a client
+        that is already chosen. A dry run is free: nothing is generated, billed or recorded."""
+        if type(self.spec).family != "v2" or not self.has_client:
+            return False
+        if self.client.provider in ("aihubmix", "replay") or self._safe(self.spec.problems):
+            return False
+        return self._quote is None or self._quote[0] != self._quote_key()
+
+    def ask_quote(self) -> Any:
+        """Ask the client for the spec's price (`Client.quote`: a v2 dry run where the service
+        takes one). Kept only if the spec has not changed meanwhile; a failure keeps the table's
+        estimate. Returns the `Quote` (None when it could not be had)."""
+        key = self._quote_key()
+        try:
+            quote = self.client.quote(self.spec.copy())
+        except Exception:  # a dry run that fails leaves the table's estimate on show
+            return None
+        if key == self._quote_key():
+            self._quote = (key, quote)
+        return quote
+
+    def quote(self) -> Any:
+        """The service's quote for the spec as it is now, or None (not asked, or stale)."""
+        if self._quote is not None and self._quote[0] == self._quote_key():
+            return self._quote[1]
+        return None
+
     def cost_text(self) -> str:
-        """'≈ $0.12 for 2 images', per call for upscale/describe; '—' when it cannot be priced."""
+        """'≈ $0.12 for 2 images', per call for upscale/describe; '—' when it cannot be priced.
+        A v2 operation's price comes from the service once it has quoted it."""
+        quote = self.quote()
+        if quote is not None and quote.source == "dry_run":
+            n = self.spec.image_count
+            kind = "exact" if quote.exact else "estimate"
+            return f"${quote.usd:.2f} for {n} image{'s' if n != 1 else ''} (quoted by the service, {kind})"
         try:
             cost = self.spec.estimate_cost()
         except Exception:

@@ -68,3 +68,53 @@ def test_a_generate45_mask_is_painted_over_the_first_source_image():
     assert field.painter is not None and tuple(field.painter.image_size) == (80, 60)
     form.spec.images = [other]
     assert tuple(field.painter.image_size) == (40, 40)
+
+
+def test_the_cost_line_of_a_v2_form_shows_the_services_quote_once_edits_settle(tmp_path):
+    import time
+
+    import httpx
+
+    from ideogram_nb.simulator import SimulatorTransport
+
+    class Counting(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self.inner, self.dry_runs, self.other = SimulatorTransport(), 0, 0
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.params.get("dry_run") == "true":
+                self.dry_runs += 1
+            else:
+                self.other += 1
+            return self.inner.handle_request(request)
+
+    wire = Counting()
+    client = ig.Client(provider="offline", transport=wire, history=ig.History(tmp_path / "h"))
+    form = SpecForm(ig.Generate45(prompt="a lighthouse", size="1024x1024", quality="high"), client)
+
+    def settled(text: str) -> str:
+        for _ in range(200):
+            if text in html.unescape(form.cost.value):
+                break
+            time.sleep(0.02)
+        return html.unescape(form.cost.value)
+
+    expected = client.quote(ig.Generate45(prompt="x", size="1024x1024", quality="high"))
+    shown = settled("quoted by the service")
+    assert f"${expected.usd:.2f} for 1 image (quoted by the service, exact)" in shown
+    form.fields["quality"].value = "low"  # the old quote is stale at once: the table's estimate shows
+    assert "quoted" not in html.unescape(form.cost.value)
+    cheaper = client.quote(ig.Generate45(prompt="x", size="1024x1024", quality="low"))
+    assert f"${cheaper.usd:.2f} for 1 image (quoted" in settled("quoted")
+    assert wire.other == 0 and len(client.history) == 0  # dry runs only: nothing made, nothing recorded
+
+
+def test_a_v1_form_never_asks_the_service_for_a_price(tmp_path):
+    from ideogram_nb.simulator import SimulatorTransport
+
+    sim = SimulatorTransport()
+    client = ig.Client(provider="offline", transport=sim, history=ig.History(tmp_path / "h"))
+    form = SpecForm(ig.Generate(prompt="a lighthouse"), client)
+    form.fields["prompt"].value = "a harbour"
+    assert not form.controller.wants_quote() and sim.stats.requests == 0
+    assert "≈ $" in form.cost.value
