@@ -24,7 +24,7 @@ from ._debounce import Debounced
 from ._field_view import FieldView
 from ._followup import FollowUp
 from ._form_state import FormController, ResultCallback
-from ._image_fields import ResultShelf
+from ._image_fields import ImageField, ResultShelf
 from ._mapper import Factory, form_fields, make_field
 from ._result_grid import ResultGrid
 
@@ -129,6 +129,9 @@ class SpecForm(W.VBox):
             self.advanced,
             *((self.grid, self.followup) if show_results else ()),
         )
+        for control in self.fields.values():  # an uploaded image can carry the settings that made it
+            if isinstance(control, ImageField):
+                control.on_settings(lambda made: self._action("use_settings", made))
         names = list(self.views)
         spec.param.watch(self._spec_changed, names)
         selectors = [n for n in names if isinstance(spec.param[n], param.Selector)]

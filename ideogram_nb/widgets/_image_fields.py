@@ -8,6 +8,7 @@ holds. The spec does the checking; these widgets only collect and preview.
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from collections.abc import Callable
 from html import escape
@@ -16,6 +17,9 @@ from typing import Any
 import ipywidgets as W
 import traitlets
 
+import ideogram_nb as ig
+
+from .._callbacks import Callbacks
 from .._config import FORM_PAINTER_PX, INPUT_PREVIEW_PX
 from ._thumbs import preview_jpeg
 
@@ -151,21 +155,66 @@ class _ImageBox(W.VBox):
 
 
 class ImageField(_ImageBox):
-    """One image: upload or pick an earlier result; a thumbnail shows what the spec holds."""
+    """One image: upload or pick an earlier result; a thumbnail shows what the spec holds.
+
+    An uploaded image made by ideogram_nb carries the request that made it: "Use its settings"
+    hands that spec to `on_settings` listeners (a form fills itself, the Studio opens its tab).
+    """
 
     def __init__(self, label: str, doc: str, value: Any = None, *, shelf: ResultShelf | None = None) -> None:
         super().__init__(label, doc, multiple=False, shelf=shelf)
         self.preview = W.Image(format="jpeg", layout=W.Layout(max_width=f"{PREVIEW_PX}px", display="none"))
+        self.settings_button = W.Button(
+            description="Use its settings", icon="sliders", layout=W.Layout(width="auto", display="none"),
+            tooltip="This image was made by ideogram_nb: fill a form with the settings that made it",
+        )  # fmt: skip
+        self.settings_button.on_click(lambda _b: self.use_settings())
+        self._settings_callbacks = Callbacks()
+        #: (the upload's sha256, the spec embedded in it): shown while that image is the value.
+        self._embedded: tuple[str, ig.Spec] | None = None
         row = W.HBox([self.title, self.buttons()])
-        self.children = (row, W.HBox([self.preview, self.info], layout=W.Layout(margin="0 0 0 178px")))
+        details = W.VBox([self.info, self.settings_button])
+        self.children = (row, W.HBox([self.preview, details], layout=W.Layout(margin="0 0 0 178px")))
         self.value = value
         self._render()
 
+    @property
+    def embedded_spec(self) -> ig.Spec | None:
+        """The request that made the uploaded image (None: not uploaded, or no record in it)."""
+        if self._embedded is None:
+            return None
+        value = self.value
+        sha = value.sha256 if isinstance(value, ig.ImageInput) else None
+        if isinstance(value, bytes):
+            sha = hashlib.sha256(value).hexdigest()
+        return self._embedded[1] if sha == self._embedded[0] else None
+
+    def on_settings(self, callback: Callable[[ig.Spec], Any], remove: bool = False) -> None:
+        """Call `callback(spec)` when "Use its settings" is clicked."""
+        self._settings_callbacks.register(callback, remove=remove)
+
+    def use_settings(self) -> ig.Spec:
+        spec = self.embedded_spec
+        if spec is None:
+            raise ValueError("This image carries no ideogram_nb settings.")
+        self._settings_callbacks(spec.copy())
+        return spec
+
     def _take(self, item: Any) -> None:
+        self._embedded = None
+        if isinstance(item, bytes):  # an upload: it may carry the request that made it
+            try:
+                self._embedded = (hashlib.sha256(item).hexdigest(), ig.spec_from_image(item))
+            except (ig.MetadataError, ValueError, TypeError, OSError):
+                self._embedded = None
         self.value = item
 
     def _render(self) -> None:
         value = self.value
+        spec = self.embedded_spec
+        self.settings_button.layout.display = None if spec is not None else "none"
+        if spec is not None:
+            self.settings_button.description = f"Use its settings ({type(spec).__name__})"
         if value is None:
             self.preview.layout.display = "none"
             self.info.value = "<i>no image</i>"

@@ -464,3 +464,24 @@ def test_a_jpeg_mask_upload_is_accepted_with_a_warning(monkeypatch):
     assert form.spec.mask is not None and form.spec.mask.mime == "image/png"
     assert form.views["mask"].level == "warning" and "grey or coloured pixels" in form.views["mask"].message.value
     assert _errors(form) == {}
+
+
+def test_an_uploaded_image_made_by_ideogram_nb_offers_its_settings(tmp_path):
+    client = ig.Client(provider="offline", history=ig.History(tmp_path / "h"))
+    made = client.run(ig.Generate(prompt="a teal kite", seed=11, aspect_ratio="16x9"))
+    form = SpecForm(ig.Remix(prompt="x"), client)
+    field = form.fields["image"]
+    assert field.settings_button.layout.display == "none"
+
+    _upload(field.upload, made.images[0].path.read_bytes())
+    assert field.settings_button.layout.display is None
+    assert field.settings_button.description == "Use its settings (Generate)"
+    field.settings_button.click()  # another endpoint's settings: its form opens, prefilled
+    opened = form.followup.form
+    assert isinstance(opened.spec, ig.Generate) and opened.spec.prompt == "a teal kite"
+    assert opened.spec.aspect_ratio == "16x9" and opened.spec.seed == 11
+
+    plain = io.BytesIO()
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(plain, format="PNG")
+    _upload(field.upload, plain.getvalue())  # no record inside: nothing to offer
+    assert field.settings_button.layout.display == "none"

@@ -353,3 +353,17 @@ def test_no_box_in_the_studio_carries_a_tooltip(client):
 def test_a_studio_form_is_a_spec_form(client):
     studio = Studio(client)
     assert all(isinstance(f, SpecForm) for f in studio.forms.values())
+
+
+def test_an_image_uploaded_into_any_image_field_can_open_the_tab_of_the_settings_that_made_it(client):
+    studio = Studio(client)
+    made = client.run(ig.Generate(prompt="a paper crane", seed=21, rendering_speed="TURBO"))
+    studio.show_spec(ig.Edit(prompt="x"))
+    field = studio.forms["edit"].fields["image"]
+    data = made.images[0].path.read_bytes()
+    field.upload.set_state({"value": [{"name": "crane.png", "type": "image/png", "size": len(data),
+                                       "content": memoryview(data), "last_modified": 0}]})  # fmt: skip
+    field.settings_button.click()
+    assert studio.tabs.selected_index == TITLES.index("Generate")
+    spec = studio.forms["generate"].spec
+    assert spec.prompt == "a paper crane" and spec.seed == 21 and spec.rendering_speed == "TURBO"
