@@ -261,9 +261,10 @@ def stroke_points(strokes: Any = STROKES) -> list[tuple[float, float]]:
     return points
 
 
-def tinted(rgba: list[int], before: list[int]) -> bool:
-    """`rgba` is `before` under the translucent overlay colour (what a painted pixel looks like)."""
-    expected = [b * (1 - OVERLAY_ALPHA) + o * OVERLAY_ALPHA for b, o in zip(before[:3], OVERLAY, strict=True)]
+def tinted(rgba: list[int], before: list[int], overlay: list[int] | tuple[int, ...] = OVERLAY) -> bool:
+    """`rgba` is `before` under the translucent overlay colour (what a painted pixel looks like);
+    `overlay` is the colour the painter chose to stand out on this image (its kernel reports it)."""
+    expected = [b * (1 - OVERLAY_ALPHA) + o * OVERLAY_ALPHA for b, o in zip(before[:3], overlay, strict=True)]
     return rgba[3] == 255 and all(abs(a - e) <= 8 for a, e in zip(rgba[:3], expected, strict=True))
 
 

@@ -24,7 +24,7 @@ def test_voila_vote_buttons_record_in_the_history(browsing, voila_server):
     assert "B (a neon sign that says" in tally.inner_text() and "tie 1" in tally.inner_text()
     page.wait_for_function(
         """(g) => {
-          const imgs = Array.from(g.querySelectorAll('img.widget-image'));
+          const imgs = Array.from(g.querySelectorAll('.ig-image-button img'));
           return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
         }""",
         arg=grid.element_handle(), polling=200, timeout=60_000,

@@ -72,7 +72,10 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     after = flows.canvas_state(canvas, points)
     n = len(flows.stroke_points())
     painted = after["samples"][:n]
-    assert all(flows.tinted(a, b) for a, b in zip(painted, before["samples"][:n], strict=True)), (painted, before)
+    assert all(flows.tinted(a, b, ready["overlay"]) for a, b in zip(painted, before["samples"][:n], strict=True)), (
+        painted,
+        before,
+    )
     assert all(flows.same(a, b) for a, b in zip(after["samples"][n:], before["samples"][n:], strict=True)), (
         "pixels away from the strokes changed"
     )
@@ -85,7 +88,7 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     page.wait_for_function(bs.KERNEL_IDLE_JS, arg="painter_probe.ipynb", polling=200)
     canvas = flows.painter_canvas(page.locator(".jp-OutputArea-output"))
     flows.wait_image_drawn(page, canvas)
-    bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(
+    bs.wait_for(lambda: all(flows.tinted(a, b, ready["overlay"]) for a, b in zip(
         flows.canvas_state(canvas, points)["samples"][:n], before["samples"][:n], strict=True)),
         30, "the painted strokes to be redrawn after the reload")  # fmt: skip
     reloaded = flows.canvas_state(canvas, points)
@@ -98,7 +101,7 @@ def test_lab_painter_drag_coverage_and_redraw_after_reload(browsing, lab_server)
     # drawing still reaches the browser after the reload (the canvas manager re-sent its target)
     more = flows.paint_strokes(page, canvas, out, [((0.5, 0.1), (0.5, 0.9))], 3, ready["pid"])
     assert more[-1]["coverage"] > coverages[-1]
-    bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(
+    bs.wait_for(lambda: all(flows.tinted(a, b, ready["overlay"]) for a, b in zip(
         flows.canvas_state(canvas, later)["samples"], before["samples"][-len(later):], strict=True)),
         30, "the stroke painted after the reload to show")  # fmt: skip
     assert bs.error_outputs(page) == []
@@ -132,7 +135,7 @@ def test_lab_comparison_grid_runs_from_its_button(browsing, lab_server):
     # every cell shows its decoded image, and the summary counts them
     page.wait_for_function(
         """(g) => {
-          const imgs = Array.from(g.querySelectorAll('img.widget-image'));
+          const imgs = Array.from(g.querySelectorAll('.ig-image-button img'));
           return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
         }""",
         arg=grid.element_handle(), polling=200, timeout=60_000,

@@ -59,12 +59,12 @@ def test_notebook7_quickstart_runs_and_shows_the_form(browsing, notebook_server)
     run = flows.visible(form.locator("button.jupyter-button").filter(has_text=flows.RUN_LABEL)).first
     readout = form.locator(".widget-slider:has(label:text-is('Number of images')) .widget-readout").first
     per_run = int(readout.inner_text().strip())
-    shown = form.locator(".widget-gridbox img.widget-image").count()
+    shown = form.locator(flows.IMAGES).count()
 
     run.click()
     page.wait_for_function(
         """([form, n]) => {
-          const imgs = Array.from(form.querySelectorAll('.widget-gridbox img.widget-image'));
+          const imgs = Array.from(form.querySelectorAll('.ig-image-button img'));
           return imgs.length === n && imgs.every((i) => i.complete && i.naturalWidth > 0);
         }""",
         arg=[form.element_handle(), shown + per_run], polling=200, timeout=90_000,

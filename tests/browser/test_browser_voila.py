@@ -66,7 +66,9 @@ def test_voila_painter_draws_takes_strokes_and_redraws_after_reload(browsing, vo
     assert 0.02 < coverages[0] < 0.05 and 0.08 < coverages[2] < 0.16, coverages
     flows.check_stroke_geometry(changes[0], *flows.STROKES[0], ready)
     after = flows.canvas_state(canvas, points)
-    assert all(flows.tinted(a, b) for a, b in zip(after["samples"][:n], before["samples"][:n], strict=True))
+    assert all(
+        flows.tinted(a, b, ready["overlay"]) for a, b in zip(after["samples"][:n], before["samples"][:n], strict=True)
+    )
     assert all(flows.same(a, b) for a, b in zip(after["samples"][n:], before["samples"][n:], strict=True))
     bs.screenshot(page, "voila-painter")
 
@@ -85,7 +87,7 @@ def test_voila_painter_draws_takes_strokes_and_redraws_after_reload(browsing, vo
     )
     more = flows.paint_strokes(page, canvas, out, [((0.5, 0.1), (0.5, 0.9))], 0, again["pid"])
     assert 0.02 < more[0]["coverage"] < 0.06
-    bs.wait_for(lambda: all(flows.tinted(a, b) for a, b in zip(
+    bs.wait_for(lambda: all(flows.tinted(a, b, ready["overlay"]) for a, b in zip(
         flows.canvas_state(canvas, later)["samples"], before["samples"][-len(later):], strict=True)),
         30, "the stroke painted after the reload to show")  # fmt: skip
     bs.screenshot(page, "voila-painter-reloaded")
