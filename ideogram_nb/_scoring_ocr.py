@@ -74,8 +74,10 @@ def _warn_once(key: str, message: str) -> None:
 
 #: How each OCR attempt reads the picture: (scale, tesseract page segmentation mode). Its layout
 #: analysis is fickle on busy backdrops (a legible word can be missed whole in one mode and read
-#: exactly in another), so a second look is taken when the first did not find every quoted word.
-OCR_ATTEMPTS = ((1, "3"), (2, "11"))
+#: exactly in another), so another look is taken while a quoted word is still missing. Half
+#: scale first: lettering an image is bought for reads as well there, in about half the time
+#: (0.14 s against 0.26 s for a 1024² picture here).
+OCR_ATTEMPTS = ((2, "3"), (1, "3"), (2, "11"))
 
 
 def ocr(img: Image.Image, *, reduce: int = 1, psm: str = "3") -> str | None:
