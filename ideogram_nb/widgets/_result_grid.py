@@ -32,7 +32,7 @@ from ._thumbs import result_thumbnail
 from ._tiles import TILE_BORDER, USE_AS_PROMPT, DescriptionTile, aspect_ratio_of, pending_tile
 
 DETAIL_PX = 768
-TILE_WIDTH = "180px"
+TILE_WIDTH = "240px"
 _SELECTED_BORDER = "3px solid #1976d2"
 
 SelectCallback = Callable[[Any], Any]
@@ -220,7 +220,13 @@ class ResultGrid(W.VBox):
         thumb = ImageButton(value=result_thumbnail(image, self.thumb_px, self.store), format="jpeg",
                             alt=image.prompt or "", layout=W.Layout(width="100%"))  # fmt: skip
         thumb.on_click(lambda _b: self.open_large(index))
-        caption = W.HTML(f"<small>{escape(caption_text(image, result))}</small>")
+        text = escape(caption_text(image, result))
+        # one line whatever the tile's width: cut with an ellipsis (the whole line as its title),
+        # never wrapped into an orphan "$0.030" under the rest
+        caption = W.HTML(
+            f"<div title='{text}' style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>"
+            f"<small>{text}</small></div>"
+        )
         button = W.Button(
             description="Withheld" if image.withheld else "Select",
             tooltip="Show this image's record, its actions, Download and Save",
