@@ -27,6 +27,7 @@ from ._grid_decisions import GridDecisions
 from ._image_button import ImageButton
 from ._large_view import LargeView
 from ._thumbs import placeholder, result_thumbnail
+from ._tiles import aspect_ratio_of
 
 Cell = Any  # a `Comparison` cell: index, legend, state, spec, result, images, seeds, error
 
@@ -120,8 +121,13 @@ class CellView(W.VBox):
         elif cell.state == "error":
             self.images.children = ()
             self.caption.value = f"<small style='color:#b00'>failed: {escape(str(cell.error))[:300]}</small>"
-        else:
-            self.images.children = (W.Image(value=placeholder(self._px // 2, cell.state), format="jpeg"),)
+        else:  # planned or running: placeholders the size and shape of the images on their way
+            n = max(1, cell.spec.image_count)
+            tile = self._px // (1 if n == 1 else 2)
+            ratio = aspect_ratio_of(cell.spec)
+            self.images.children = tuple(
+                W.Image(value=placeholder(tile, cell.state, ratio), format="jpeg", width=tile) for _ in range(n)
+            )
             self.caption.value = f"<small style='color:#777'>{escape(cell.state)}</small>"
         unknown = cell.state == "error" and cell.outcome_unknown
         # The per-cell button is the deliberate way to send an unknown cell again: it says so.

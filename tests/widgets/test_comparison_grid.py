@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import ipywidgets as W
 import pytest
 
@@ -164,3 +166,21 @@ def test_a_cell_picture_opens_the_large_view_with_every_finished_cell_a_step_awa
     grid.large_view.trigger("remix")  # the per-image actions of any result, from the cell's own spec
     ((action, spec),) = actions
     assert action == "remix" and isinstance(spec, ig.Remix) and "a fox" in spec.prompt
+
+
+def test_cells_keep_their_size_while_they_fill(tmp_path):
+    from PIL import Image as PILImage
+
+    def sizes(view):
+        return [PILImage.open(io.BytesIO(w.value)).size for w in _images(view)]
+
+    base = ig.Generate(prompt="a cat on a mat", rendering_speed="TURBO", aspect_ratio="16x9", num_images=2)
+    cmp = compare(base, _client(tmp_path), prompt=PromptSR("a cat", ["a dog"]))
+    grid = ComparisonGrid(cmp, thumb_px=192)
+    planned = {i: sizes(v) for i, v in grid.views.items()}
+    cmp.run(progress=False)
+    for index, view in grid.views.items():
+        done = sizes(view)
+        assert len(planned[index]) == len(done) == 2  # one placeholder per image on its way
+        for (pw, ph), (w, h) in zip(planned[index], done, strict=True):
+            assert pw == w == 96 and abs(ph - h) <= 2  # same width, same shape: the cell does not jump
