@@ -45,6 +45,11 @@ LAYOUT_VIEWPORT = {"width": 1280, "height": 900}
 
 
 def studio_tab(page: Any) -> Any:
+    # Notebook 7 and Lab skip drawing cells out of view (windowing mode "contentVisibility"):
+    # scroll to the app first, as a user does, or it may never count as visible.
+    app = page.locator(f".{STUDIO_CLASS}").first
+    app.wait_for(state="attached")
+    app.scroll_into_view_if_needed()
     tab = visible(page.locator(f".{STUDIO_CLASS} .widget-tab")).first
     tab.wait_for()
     return tab
