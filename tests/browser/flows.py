@@ -116,6 +116,11 @@ def studio_generate(page: Any, prompt: str, n_images: int) -> Any:
     for _ in range(n_images - 1):
         handle.press("ArrowRight")
     assert slider.locator(".widget-readout").first.inner_text().strip() == str(n_images)
+    # The readout moves at once; the kernel gets the slider's value a moment later (ipywidgets
+    # throttles a slider's syncs). The cost line is drawn by the kernel from its spec, so once it
+    # prices n images the Run below sends n (a run clicked sooner went out with one fewer).
+    noun = "image" if n_images == 1 else "images"
+    panel.locator(".widget-html-content").filter(has_text=f"for {n_images} {noun}").first.wait_for()
     run_button(panel).click()
     batch = wait_batch(page, n_images, prompt)
     status = panel.locator(".widget-html-content").filter(has_text="done:").first
