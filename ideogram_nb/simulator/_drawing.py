@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
+from ideogram_nb._text_wrap import wrap
+
 Colour = tuple[int, int, int]
 
 #: Grid cell (pixels) per speed: the backdrop is computed on a grid this coarse, then resized.
@@ -203,28 +205,6 @@ def fit_text(text: str, box_w: float, box_h: float, largest: int) -> tuple[int, 
         else:
             hi = mid - 1
     return lo, best
-
-
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    """Greedy word wrap to `width` pixels; explicit newlines kept; a word too long for a line
-    is split between letters rather than cut."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if font.getlength(candidate) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = word
-            while font.getlength(line) > width and len(line) > 1:
-                cut = max(k for k in range(1, len(line) + 1) if k == 1 or font.getlength(line[:k]) <= width)
-                lines.append(line[:cut])
-                line = line[cut:]
-        lines.append(line)
-    return lines
 
 
 @lru_cache(maxsize=128)

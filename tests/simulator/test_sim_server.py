@@ -131,4 +131,5 @@ def test_the_simulator_reads_only_the_api_tables_of_the_package():
             elif isinstance(node, ast.Import):
                 imported |= {a.name for a in node.names if a.name.startswith("ideogram_nb")}
 
-    assert imported == {"ideogram_nb._api", "ideogram_nb._api_v2", "ideogram_nb._config"}  # v1 and v2 tables
+    # v1 and v2 tables, and the one word wrap (a drawing helper, shared with contact sheets)
+    assert imported == {"ideogram_nb._api", "ideogram_nb._api_v2", "ideogram_nb._config", "ideogram_nb._text_wrap.wrap"}
