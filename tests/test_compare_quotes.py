@@ -76,3 +76,8 @@ def test_cells_that_differ_in_price_never_share_a_shape():
     assert price_shape(a) != price_shape(
         ig.Generate45(prompt="a", seed=1, size="1024x1024", quality="low", num_images=2)
     )
+
+
+def test_pricing_a_v1_grid_needs_no_client():
+    grid = ig.compare(ig.Generate(prompt="a lighthouse", seed=1), budget_usd=10.0, rendering_speed=["TURBO", "QUALITY"])
+    assert grid.quote_cost() == pytest.approx(grid.estimate_cost()) and grid.client is None

@@ -103,6 +103,8 @@ class Comparison:
         quote (v2 dry runs: free, nothing generated), one quote per distinct cell shape; the
         local price table for the rest. The budget guard uses this."""
         todo = list(self.cells if cells is None else cells)
+        if not any(type(c.spec).family == "v2" for c in todo):  # only v2 routes take a dry run
+            return self.estimate_cost(todo)
         return self._quotes.cost(self._client(), [c.spec for c in todo])
 
     @property
