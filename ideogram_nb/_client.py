@@ -267,7 +267,7 @@ class Client:
         """Never raises: every outcome becomes a Result (and, if anything was sent, a row)."""
         run_id = self.history.new_run_id()
         try:
-            spec.validate()
+            spec._raise_problems()
         except Exception as exc:  # SpecError, ImageInputError: nothing sent, nothing recorded
             return Result(run_id=run_id, spec=spec, provider=self.provider, error=exc, label=label)
         resend = self.resend_unknown if resend_unknown is None else resend_unknown
@@ -315,7 +315,8 @@ class Client:
                 for name, items in spec.input_images().items()
                 for inp in items
             ]
-            self.history.record(self._in_flight(spec, run_id, label, inputs, spec_dict, key, price))
+            in_flight = self._in_flight(spec, run_id, label, inputs, spec_dict, key, price)
+            self.history.record(in_flight)
         except HistoryError as exc:
             return self._not_sent(spec, run_id, label, exc)
         try:
@@ -337,8 +338,8 @@ class Client:
         unknown = isinstance(error, OutcomeUnknownError)
         if isinstance(error, OutcomeUnknownError):
             error.settle(run_id, cost)
-        record = RunRecord(
-            run_id=run_id, created_at=utc_now_iso(), provider=self.provider, endpoint=type(spec).endpoint,
+        record = RunRecord(  # when the call was made: its in-flight row's time (and place in lists)
+            run_id=run_id, created_at=in_flight.created_at, provider=self.provider, endpoint=type(spec).endpoint,
             spec=spec_dict, request_hash=key,
             status="ok" if error is None else ("unknown" if unknown else "error"),
             error=None if error is None else self._sender.scrub(str(error.message)),

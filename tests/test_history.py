@@ -322,14 +322,17 @@ _CRASH_SCRIPT = """
     h = History(sys.argv[1])
     for i in range(3):
         run(h, i, f"done-{i}")
-    original = History._insert
+    steps = 0
 
-    def insert_then_hang(conn, row):
-        original(conn, row)
-        print("INSERTED", flush=True)  # the row is written, the transaction still open
-        time.sleep(600)
+    def hang_inside_the_statement():  # SQLite calls this between steps of a running statement
+        global steps
+        steps += 1
+        if steps == 40:  # well inside the INSERT: the row and its index entries half written
+            print("INSERTED", flush=True)
+            time.sleep(600)
+        return 0
 
-    History._insert = staticmethod(insert_then_hang)
+    h._db.writer().set_progress_handler(hang_inside_the_statement, 1)
     run(h, 99, "killed")
 """
 

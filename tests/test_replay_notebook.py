@@ -85,6 +85,9 @@ def recorded(tmp_path_factory) -> Path:
         client.run(ig.Describe(image=source))
         with pytest.raises(ig.UnprocessableError):
             client.run(ig.Generate(prompt="__unsafe__ a forbidden thing"))
+    # Closed here, not whenever the garbage collector gets to it: closing checkpoints the WAL
+    # and deletes it, and doing that in the middle of a test's copytree failed the copy.
+    history.close()
     return project
 
 

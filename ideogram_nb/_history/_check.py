@@ -251,7 +251,8 @@ def _store_findings(report: CheckReport, images_root: Path, named: set[str]) -> 
         stem = path.name.split(".", 1)[0]
         if path.name.startswith(".tmp-"):
             report.findings.append(Finding(
-                "leftover", f"{path}: left by an interrupted write; safe to delete while nothing uses the history",
+                "leftover", f"{path}: left by an interrupted write; repair puts it back if a run names its "
+                "bytes (a rename lost in a power cut), else it is safe to delete while nothing uses the history",
                 problem=False, path=path,
             ))  # fmt: skip
         elif normalize_sha(stem) is None:

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,28 +90,28 @@ class Connections:
         self._writers.append((pid, _file_id(self.db_path), conn))
         return conn
 
-    @contextmanager
-    def write_transaction(self) -> Iterator[sqlite3.Connection]:
-        """`transaction` on the long-lived connection, one thread at a time. Any failure
-        (at COMMIT too) rolls back; a connection that cannot roll back is closed and dropped,
-        so it never keeps the write lock."""
+    def write(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        """`work(conn)` on the long-lived connection, one thread at a time, in autocommit:
+        SQLite makes each lone statement its own transaction (all of it or none), so a row
+        costs one statement instead of BEGIN, the statement and COMMIT. `work` must keep
+        every statement whole on its own. A connection that cannot finish (a statement
+        fails and leaves a transaction open) is closed and dropped, so it never keeps the
+        write lock."""
         with sqlite_errors(self.db_path), self._write_lock:
             conn = self.writer()
             if conn is None:  # closed: the History stays usable on short-lived connections
                 with self.transaction() as short:
-                    yield short
+                    work(short)
                 return
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.execute("COMMIT")
+                work(conn)
             except BaseException:
-                try:
-                    if conn.in_transaction:
+                if conn.in_transaction:
+                    try:
                         conn.execute("ROLLBACK")
-                except BaseException:
-                    self._writers[:] = [w for w in self._writers if w[2] is not conn]
-                    conn.close()
+                    except BaseException:
+                        self._writers[:] = [w for w in self._writers if w[2] is not conn]
+                        conn.close()
                 raise
 
     def migrate(self) -> None:

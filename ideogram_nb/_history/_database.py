@@ -18,6 +18,7 @@ import json.scanner
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -56,6 +57,32 @@ class RunFilters(TypedDict, total=False):
 
 
 FILTER_NAMES = tuple(RunFilters.__annotations__)
+
+_INSERT = f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join(f':{c}' for c in COLUMNS)})"
+_UPDATE = f"UPDATE runs SET {', '.join(f'{c} = :{c}' for c in COLUMNS if c != 'run_id')} WHERE run_id = :run_id"
+_SELECT_ROW = f"SELECT {', '.join(COLUMNS)} FROM runs WHERE run_id = ?"
+
+
+def _insert_row(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    conn.execute(_INSERT, row)
+
+
+def _replace_row(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Overwrite the row of `row["run_id"]` (insert it when there is none), setting only the
+    columns whose values differ. Why: an outcome replacing a call's in-flight row changes its
+    status and results, not its time, endpoint or prompt; an UPDATE naming every column
+    rewrites all seven indexes' entries (SQLite does not skip equal values), which made the
+    second row of every call cost three times the first. The row keeps its `seq`."""
+    old = conn.execute(_SELECT_ROW, (row["run_id"],)).fetchone()
+    if old is None:
+        conn.execute(_INSERT, row)
+        return
+    changed = [c for c, before in zip(COLUMNS, old, strict=True) if c != "run_id" and row[c] != before]
+    if not changed:
+        return
+    sets = ", ".join(f"{c} = :{c}" for c in changed)
+    if conn.execute(f"UPDATE runs SET {sets} WHERE run_id = :run_id", row).rowcount == 0:
+        conn.execute(_INSERT, row)  # gone since the SELECT (another process deleted it)
 
 
 def _like_pattern(text: str) -> str:
@@ -123,9 +150,7 @@ class History:
             )
         row = self._row(rec)
         try:
-            with self._db.write_transaction() as conn:
-                if not (replace and self._update(conn, row)):
-                    self._insert(conn, row)
+            self._db.write(partial(_replace_row if replace else _insert_row, row=row))
         except sqlite3.IntegrityError as exc:
             if "run_id" in str(exc):
                 raise ValueError(f"run {rec.run_id} is already recorded") from None
@@ -143,15 +168,9 @@ class History:
 
     @staticmethod
     def _update(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
-        """Overwrite the row with this run id; False when there is none."""
-        names = ", ".join(f"{c} = :{c}" for c in COLUMNS if c != "run_id")
-        return conn.execute(f"UPDATE runs SET {names} WHERE run_id = :run_id", row).rowcount > 0
-
-    @staticmethod
-    def _insert(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-        names = ", ".join(COLUMNS)
-        marks = ", ".join(f":{c}" for c in COLUMNS)
-        conn.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", row)
+        """Overwrite the row with this run id (repair, inside its own transaction); False
+        when there is none."""
+        return conn.execute(_UPDATE, row).rowcount > 0
 
     def set_label(self, run_id: str, label: str | None) -> None:
         """Label a run (None clears it). KeyError if there is no such run."""

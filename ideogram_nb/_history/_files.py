@@ -34,9 +34,15 @@ def _write_atomic(target: Path, data: Buffer | Sequence[Buffer], *, fsync: bool 
     """Write `data` (or a sequence of pieces, one after another) at `target` so readers see
     the old file, or all of the new one.
 
-    With `fsync`, the file and its name are durable when this returns: the file is synced
-    before the rename (a name never points at a partial file, even after a power cut), then
-    its folder, then the parent of any folder made here (a new shard's own entry).
+    With `fsync`, the bytes are durable when this returns: one fsync of the file, before the
+    rename, so a name never points at a partial file, even after a power cut. Folders made
+    here (a new shard) get their entries synced too, which is rare: stores make their shards
+    up front. The rename itself is not synced: that second fsync per image cost ~0.2 ms, a
+    tenth of the client's own time per call (benchmarks/bench_client.py). Any later fsync
+    on the disk (SQLite's, when the row naming this file becomes durable) commits it on
+    journaling file systems (ext4, XFS); where it does not and power fails first, the
+    synced bytes wait under their `.tmp-` name, and `history repair` puts them back under
+    the name their hash gives (content-addressed).
 
     The file gets the user's usual permissions (umask), not `mkstemp`'s private 0600: a
     history folder and its exports are meant to be shared, committed and served.
@@ -68,7 +74,6 @@ def _write_atomic(target: Path, data: Buffer | Sequence[Buffer], *, fsync: bool 
             if not target.exists():
                 raise
         if fsync:
-            _fsync_dir(folder)
             sync_new_folders(made)
     finally:
         if not placed:

@@ -163,12 +163,17 @@ def _integrity_ok(conn: sqlite3.Connection) -> bool:
 def _sweep_store(
     store: ImageStore, records: Iterable[RunRecord], search: Sequence[str | Path], report: RepairReport
 ) -> set[str]:
-    """Set damaged files aside, put misplaced and searched-for images back; the shas stored."""
+    """Set damaged files aside, put misplaced, unrenamed and searched-for images back; the
+    shas stored."""
     needed = {normalize_sha(str(e["sha256"])) for rec in records for _w, e in image_entries(rec)} - {None}
     present: set[str] = set()
+    unrenamed: list[Path] = []
     for path in store_files(store.root):
         stem = path.name.split(".", 1)[0]
-        if path.name.startswith(".tmp-") or normalize_sha(stem) is None:
+        if path.name.startswith(".tmp-"):
+            unrenamed.append(path)
+            continue
+        if normalize_sha(stem) is None:
             continue
         actual = sha256_of(path)
         if actual is None:  # unreadable: nothing to decide on
@@ -188,6 +193,16 @@ def _sweep_store(
             store.put(data, path.suffix)  # the bytes of another image a run names, under a wrong name
             present.add(actual)
             report.relinked.append(actual)
+    # A store syncs an image's bytes before its rename, not the rename (`_files._write_atomic`):
+    # after a power cut, a run may name bytes still under their temporary name. Only a file
+    # whose hash is an image a run names is put back: that hash proves it whole.
+    for path in unrenamed:
+        actual = sha256_of(path)
+        if actual in needed and actual not in present:
+            sha, _ = store.put(path.read_bytes(), path.suffix)
+            path.unlink()
+            present.add(sha)
+            report.relinked.append(sha)
     for folder in search:  # only files named like images: a search folder may hold anything
         for path in sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file()):
             missing = needed - present

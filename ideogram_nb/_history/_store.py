@@ -67,9 +67,11 @@ def normalize_sha(ref: str) -> str | None:
 class ImageStore:
     """Images at `root/<sha[:2]>/<sha>.<ext>`, thumbnails under `root/thumbs/`.
 
-    `fsync=True` (the default) makes an image durable before `put` returns, so a history
-    row committed after it can never point at a file lost in a power cut: the file, its
-    name, and the entries of any folders made for it (a new store, a new shard).
+    `fsync=True` (the default) makes an image's bytes durable before `put` returns, so a
+    history row committed after it can never name an image lost in a power cut: one fsync
+    of the file before its rename (and of the entries of any folders made for it: a new
+    store, a new shard). If the rename itself is lost, the bytes wait under their `.tmp-`
+    name and `history repair` gives them back their name (see `_files._write_atomic`).
     """
 
     def __init__(self, root: str | Path, *, fsync: bool = True) -> None:

@@ -168,10 +168,15 @@ class Spec(param.Parameterized):
 
     def validate(self) -> list[Problem]:
         """Raise `SpecError` listing every problem; otherwise return the warnings."""
+        self._raise_problems()
+        return self.warnings()
+
+    def _raise_problems(self) -> None:
+        """`validate` without the warnings: what `Client.run` checks before every call (the
+        warnings were half of that check's time, and a call has no use for them)."""
         problems = self.problems()
         if problems:
             raise SpecError(problems, spec_name=type(self).__name__)
-        return self.warnings()
 
     # --- derived facts ----------------------------------------------------------------------
     def estimate_cost(self) -> float:

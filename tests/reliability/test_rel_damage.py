@@ -16,6 +16,7 @@ a read-only connection), each test saying which.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import random
@@ -340,6 +341,30 @@ def test_missing_and_truncated_images_are_found_replay_says_which_run_and_repair
         )
     report = check_history(home)
     assert report.ok and not report.kinds(problems=False)
+
+
+def test_an_image_whose_rename_was_lost_in_a_power_cut_is_put_back_by_repair(home):
+    """The store syncs an image's bytes before its rename, not the rename: a power cut can
+    leave a run naming bytes still under their temporary name. Check says which run lacks
+    them; repair puts them back under their hash, and leaves a partial leftover alone."""
+    ok = [r for r in records(home).values() if r["status"] == "ok" and r["endpoint"] == "generate"]
+    store = ig.ImageStore(home / "images")
+    sha = ok[1]["images"][0]["sha256"]
+    final = store.path(sha)
+    unrenamed = final.with_name(".tmp-0123456789abcdef.png")
+    final.rename(unrenamed)  # what the disk holds when the rename never reached it
+    partial = final.with_name(".tmp-fedcba9876543210.png")
+    partial.write_bytes(unrenamed.read_bytes()[:300])  # an interrupted write: never named by a row
+
+    report = check_history(home)
+    assert {(f.kind, f.run_id) for f in report.problems} == {("missing", ok[1]["run_id"])}
+    assert {f.path for f in report.notes if f.kind == "leftover"} == {unrenamed, partial}
+
+    code, out, _ = cli("history", "repair", "--home", str(home))
+    assert code == 0 and "re-linked" in out, out
+    assert store.path(sha) == final and hashlib.sha256(final.read_bytes()).hexdigest() == sha.removeprefix("sha256:")
+    assert not unrenamed.exists() and partial.exists()  # the partial one is not an image any run names
+    assert check_history(home).ok
 
 
 # --- a full disk, folders that refuse writing (fault injection: tests run as root) ------------
