@@ -307,7 +307,7 @@ def nagle_stall(folder: Path, calls: int = STALL_CALLS) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Client.run against bare httpx on the loopback simulator")
-    parser.add_argument("--rounds", type=int, default=100, help="measured rounds (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=200, help="measured rounds (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--settled-store", action="store_true",
                         help="make the store's 256 shard folders first, as any store past ~1,500 images has them "
