@@ -26,19 +26,15 @@ from .._config import HISTORY_DB_NAME, IMAGES_DIRNAME, home_dir
 from ._connections import Connections
 from ._disk import os_error
 from ._records import (
-    COLUMNS,
-    JSON_COLUMNS,
     LIST_SELECT,
-    PLAIN_COLUMNS,
-    RECORD_COLUMNS,
     SELECT,
     STATUSES,
     RunRecord,
-    decode_column,
     new_run_id,
     search_text_of,
     utc_now_iso,
 )
+from ._rows import insert_row, lazy_records_of, record_of, replace_row, row_of
 from ._store import ImageStore, register_store
 
 if TYPE_CHECKING:
@@ -57,32 +53,6 @@ class RunFilters(TypedDict, total=False):
 
 
 FILTER_NAMES = tuple(RunFilters.__annotations__)
-
-_INSERT = f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join(f':{c}' for c in COLUMNS)})"
-_UPDATE = f"UPDATE runs SET {', '.join(f'{c} = :{c}' for c in COLUMNS if c != 'run_id')} WHERE run_id = :run_id"
-_SELECT_ROW = f"SELECT {', '.join(COLUMNS)} FROM runs WHERE run_id = ?"
-
-
-def _insert_row(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-    conn.execute(_INSERT, row)
-
-
-def _replace_row(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-    """Overwrite the row of `row["run_id"]` (insert it when there is none), setting only the
-    columns whose values differ. Why: an outcome replacing a call's in-flight row changes its
-    status and results, not its time, endpoint or prompt; an UPDATE naming every column
-    rewrites all seven indexes' entries (SQLite does not skip equal values), which made the
-    second row of every call cost three times the first. The row keeps its `seq`."""
-    old = conn.execute(_SELECT_ROW, (row["run_id"],)).fetchone()
-    if old is None:
-        conn.execute(_INSERT, row)
-        return
-    changed = [c for c, before in zip(COLUMNS, old, strict=True) if c != "run_id" and row[c] != before]
-    if not changed:
-        return
-    sets = ", ".join(f"{c} = :{c}" for c in changed)
-    if conn.execute(f"UPDATE runs SET {sets} WHERE run_id = :run_id", row).rowcount == 0:
-        conn.execute(_INSERT, row)  # gone since the SELECT (another process deleted it)
 
 
 def _like_pattern(text: str) -> str:
@@ -148,29 +118,13 @@ class History:
             raise ValueError(
                 f"run {rec.run_id} names images that are not in the store: " + ", ".join(f"sha256:{s}" for s in missing)
             )
-        row = self._row(rec)
+        row = row_of(rec)
         try:
-            self._db.write(partial(_replace_row if replace else _insert_row, row=row))
+            self._db.write(partial(replace_row if replace else insert_row, row=row))
         except sqlite3.IntegrityError as exc:
             if "run_id" in str(exc):
                 raise ValueError(f"run {rec.run_id} is already recorded") from None
             raise
-
-    @staticmethod
-    def _row(rec: RunRecord) -> dict[str, Any]:
-        row = {name: getattr(rec, name) for name in RECORD_COLUMNS}
-        for name in JSON_COLUMNS:
-            row[name] = json.dumps(row[name], sort_keys=True, ensure_ascii=False)
-        prompt = rec.spec.get("prompt")
-        row["prompt"] = str(prompt) if prompt is not None else None
-        row["search_text"] = search_text_of(rec)
-        return row
-
-    @staticmethod
-    def _update(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
-        """Overwrite the row with this run id (repair, inside its own transaction); False
-        when there is none."""
-        return conn.execute(_UPDATE, row).rowcount > 0
 
     def set_label(self, run_id: str, label: str | None) -> None:
         """Label a run (None clears it). KeyError if there is no such run."""
@@ -202,35 +156,9 @@ class History:
             args.append(_like_pattern(text))
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
 
-    @staticmethod
-    def _to_record(row: tuple[Any, ...]) -> RunRecord:
-        """Rows come from our own schema, so skip the dataclass __init__: a third faster,
-        which is what keeps listing thousands of runs well under 100 ms."""
-        d = dict(zip(RECORD_COLUMNS, row, strict=True))
-        for name in JSON_COLUMNS:
-            d[name] = decode_column(d[name], name, d["run_id"])
-        rec = object.__new__(RunRecord)
-        rec.__dict__.update(d)
-        return rec
-
-    @staticmethod
-    def _to_lazy_records(rows: list[tuple[Any, ...]]) -> list[RunRecord]:
-        """Rows of `LIST_SELECT` as records whose JSON fields wait to be read
-        (`RunRecord.__getattr__`): 10,000 runs list in well under 100 ms."""
-        plain = PLAIN_COLUMNS
-        new = object.__new__
-        out = []
-        for row in rows:
-            rec = new(RunRecord)
-            d = rec.__dict__
-            d.update(zip(plain, row, strict=False))  # stops before the JSON texts
-            d["_row"] = row
-            out.append(rec)
-        return out
-
     def _fetch_one(self, conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> RunRecord | None:
         row = conn.execute(f"SELECT {SELECT} FROM runs {where} LIMIT 1", args).fetchone()
-        return self._to_record(row) if row is not None else None
+        return record_of(row) if row is not None else None
 
     def runs(
         self,
@@ -248,7 +176,7 @@ class History:
         args += [-1 if limit is None else int(limit), int(offset)]
         with self._connect() as conn:
             rows = conn.execute(sql, args).fetchall()
-        return self._to_lazy_records(rows)
+        return lazy_records_of(rows)
 
     def count(self, **filters: Unpack[RunFilters]) -> int:
         where, args = self._where(filters)
@@ -346,7 +274,7 @@ class History:
         with self._connect() as conn:
             rows = conn.execute(sql, (request_hash,)).fetchall()
         for row in rows:
-            rec = self._to_record(row)
+            rec = record_of(row)
             if all(sha in self.store for sha in rec.image_shas()):
                 return rec
         return None
@@ -357,7 +285,7 @@ class History:
         sql = f"SELECT {SELECT} FROM runs WHERE request_hash = ? AND status = 'ok' ORDER BY created_at DESC, seq DESC"
         with self._connect() as conn:
             row = conn.execute(sql + " LIMIT 1", (request_hash,)).fetchone()
-        return self._to_record(row) if row is not None else None
+        return record_of(row) if row is not None else None
 
     def find_unknown(self, request_hash: str) -> RunRecord | None:
         """The newest run of this request whose outcome is unknown (maybe made and billed) or
@@ -369,7 +297,7 @@ class History:
         )
         with self._connect() as conn:
             row = conn.execute(sql, (request_hash,)).fetchone()
-        rec = self._to_record(row) if row is not None else None
+        rec = record_of(row) if row is not None else None
         return rec if rec is not None and rec.status in ("unknown", "pending") else None
 
     def pending_jobs(self) -> list[RunRecord]:
@@ -377,7 +305,7 @@ class History:
         `Client.jobs()` lists and `Client.resume` finishes."""
         sql = f"SELECT {SELECT} FROM runs WHERE status = 'pending' ORDER BY created_at, seq"
         with self._connect() as conn:
-            return [self._to_record(row) for row in conn.execute(sql).fetchall()]
+            return [record_of(row) for row in conn.execute(sql).fetchall()]
 
     def __repr__(self) -> str:
         n = len(self)

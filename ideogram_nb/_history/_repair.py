@@ -41,6 +41,7 @@ from ._database import History
 from ._disk import sqlite_errors
 from ._metadata import read_metadata
 from ._records import COLUMNS, IN_FLIGHT_PREFIX, RunRecord
+from ._rows import row_of, update_row
 from ._salvage import VOTE_COLUMNS, Salvage, open_readonly, salvage
 from ._schema import MIGRATIONS
 from ._store import ImageStore, image_format, normalize_sha, register_store
@@ -365,7 +366,7 @@ def _update_in_place(home: Path, records: dict[int, RunRecord], report: RepairRe
             if rec.run_id in added:
                 _insert(conn, seq, rec)
             elif rec.run_id in changed:
-                History._update(conn, History._row(rec))
+                update_row(conn, row_of(rec))
 
 
 def _write_fresh(
@@ -409,7 +410,7 @@ def _write_fresh(
 
 
 def _insert(conn: sqlite3.Connection, seq: int, rec: RunRecord) -> None:
-    row = History._row(rec)
+    row = row_of(rec)
     row["seq"] = seq
     names = ", ".join(("seq", *COLUMNS))
     conn.execute(f"INSERT INTO runs ({names}) VALUES ({', '.join(f':{c}' for c in ('seq', *COLUMNS))})", row)
