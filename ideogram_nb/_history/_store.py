@@ -99,10 +99,11 @@ class ImageStore:
         ext = image_format(data) or _clean_suffix(suffix)
         if ext is None:
             raise ValueError("not a PNG, JPEG or WebP image, and no suffix= given to name its format")
-        return self._put_pieces([data], ext)
+        return self._put_pieces([data], ext)[:2]
 
-    def _put_pieces(self, pieces: Sequence[Buffer], ext: str) -> tuple[str, Path]:
-        """Store the join of `pieces` without making it: hashed and written piece by piece."""
+    def _put_pieces(self, pieces: Sequence[Buffer], ext: str) -> tuple[str, Path, bool]:
+        """Store the join of `pieces` without making it: hashed and written piece by piece.
+        The flag says whether it was written now (False: those bytes were stored already)."""
         digest = hashlib.sha256()
         for piece in pieces:
             digest.update(piece)
@@ -111,11 +112,11 @@ class ImageStore:
         target = self.root / sha[:2] / f"{sha}.{ext}"
         try:
             if target.stat().st_size == size:
-                return sha, target  # already stored: same name, same size, same bytes
+                return sha, target, False  # already stored: same name, same size, same bytes
         except FileNotFoundError:
             pass
         write_atomic(target, pieces, fsync=self.fsync)
-        return sha, target
+        return sha, target, True
 
     def put_output(self, data: Buffer, meta: dict[str, Any]) -> tuple[str, Path]:
         """Store a result image; a PNG gets its reproducible record embedded first.
@@ -124,11 +125,13 @@ class ImageStore:
         The image is not copied on the way: the record is spliced in as the file is written.
         """
         if image_format(data) == "png":
-            sha, path = self._put_pieces(embed_metadata_parts(data, meta), "png")
+            sha, path, written = self._put_pieces(embed_metadata_parts(data, meta), "png")
         else:
             sha, path = self.put(bytes(data))
-        if not self._thumb_path(sha, *PREMADE.sizes[0]).is_file():
-            PREMADE.submit((str(self.root), sha), path)  # grids and exports find them made
+            written = True
+        # grids and exports find them made; bytes stored before may have them on disk already
+        if written or not self._thumb_path(sha, *PREMADE.sizes[0]).is_file():
+            PREMADE.submit((str(self.root), sha), path)
         return sha, path
 
     # --- reading --------------------------------------------------------------------------

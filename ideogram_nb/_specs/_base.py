@@ -22,6 +22,7 @@ default applies, and each `doc` names it.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -41,10 +42,12 @@ from ._fields import (  # noqa: F401  (re-exported: the types specs are declared
     Text,
 )
 from ._pricing import estimate_cost as _estimate_cost
-from ._rules import shared_problems, shared_warnings
+from ._rules import images_in, shared_problems, shared_warnings
 from ._source import spec_call
 
 _S = TypeVar("_S", bound="Spec")
+#: `Spec.field_names` per spec class (weak: classes made in tests or notebooks can go).
+_FIELD_NAMES: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 # --- the base class -------------------------------------------------------------------------
@@ -100,13 +103,20 @@ class Spec(param.Parameterized):
     @classmethod
     def field_names(cls) -> list[str]:
         """The request fields, in declaration order (param's own `name` is not one)."""
-        return [n for n in cls.param if n != "name"]
-
-    def _is_default(self, name: str) -> bool:
-        return bool(getattr(self, name) == type(self).param[name].default)
+        names = _FIELD_NAMES.get(cls)
+        if names is None:  # a class's params are fixed once it is made: listed once
+            names = _FIELD_NAMES[cls] = tuple(n for n in cls.param if n != "name")
+        return list(names)
 
     def _set_fields(self) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in self.field_names() if not self._is_default(n)}
+        """The fields that differ from their defaults (each read once: on every call's path)."""
+        params = type(self).param
+        out: dict[str, Any] = {}
+        for name in self.field_names():
+            value = getattr(self, name)
+            if not bool(value == params[name].default):
+                out[name] = value
+        return out
 
     def _field_problem(self, key: str, value: Any, exc: Exception) -> Problem:
         p = type(self).param[key]
@@ -191,14 +201,7 @@ class Spec(param.Parameterized):
 
     def input_images(self) -> dict[str, list[ImageInput]]:
         """Every image this spec uploads, by field (what the history stores as inputs)."""
-        out: dict[str, list[ImageInput]] = {}
-        for name in self.field_names():
-            value = getattr(self, name)
-            if isinstance(value, ImageInput):
-                out[name] = [value]
-            elif isinstance(value, tuple) and value and all(isinstance(i, ImageInput) for i in value):
-                out[name] = list(value)
-        return out
+        return images_in({name: getattr(self, name) for name in self.field_names()})
 
     def expected_size(self) -> tuple[int, int] | None:
         """The (width, height) the outputs should have, when it can be known beforehand."""

@@ -13,6 +13,7 @@ classes, so `_base` can call in without a cycle.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _api
@@ -34,6 +35,18 @@ def _mb(n: int) -> str:
 
 def _fields(spec: Spec) -> dict[str, Any]:
     return {n: getattr(spec, n) for n in spec.field_names()}
+
+
+def images_in(values: Mapping[str, Any]) -> dict[str, list[ImageInput]]:
+    """The images among a spec's field values, by field: `Spec.input_images` over values
+    already read (the rules read every field once, and each param read costs a microsecond)."""
+    out: dict[str, list[ImageInput]] = {}
+    for name, value in values.items():
+        if isinstance(value, ImageInput):
+            out[name] = [value]
+        elif isinstance(value, tuple) and value and all(isinstance(i, ImageInput) for i in value):
+            out[name] = list(value)
+    return out
 
 
 def shared_problems(spec: Spec) -> list[Problem]:
@@ -77,7 +90,7 @@ def shared_problems(spec: Spec) -> list[Problem]:
         ))  # fmt: skip
     if v.get("mask") is not None:
         found.extend(Problem("mask", v["mask"], rule) for rule in mask_rule_violations(v["mask"], v.get("image")))
-    found.extend(_size_problems(spec))
+    found.extend(_size_problems(spec, v))
     return found
 
 
@@ -87,10 +100,10 @@ def _file_limit(spec: Spec, name: str) -> tuple[int, int]:
     return MAX_IMAGE_BYTES, max(larger, MAX_IMAGE_BYTES)
 
 
-def _size_problems(spec: Spec) -> list[Problem]:
+def _size_problems(spec: Spec, v: Mapping[str, Any]) -> list[Problem]:
     # "max size 10MB" per file (2026-06 schema prose, seed); later v1 pages: 25MB on some fields.
     found: list[Problem] = []
-    for name, images in spec.input_images().items():
+    for name, images in images_in(v).items():
         agreed, largest = _file_limit(spec, name)
         for image in images:
             if len(image.data) > largest:
@@ -103,7 +116,7 @@ def shared_warnings(spec: Spec) -> list[Problem]:
     """Warnings: allowed by some source, forbidden (or unknown) by another."""
     v = _fields(spec)
     found: list[Problem] = []
-    for name, images in spec.input_images().items():
+    for name, images in images_in(v).items():
         agreed, largest = _file_limit(spec, name)
         for image in images:
             if agreed < len(image.data) <= largest:
