@@ -60,7 +60,8 @@ def test_a_dropped_connection_and_a_timeout_over_the_socket(kit):
                 c.post("/generate", json={"image_request": {"prompt": "x"}})
             with pytest.raises(httpx.ReadTimeout):
                 c.post("/generate", json={"image_request": {"prompt": "x"}})
-            assert c.post("/generate", json={"image_request": {"prompt": "x"}}).status_code == 200
+            # the server still serves; its drawing may take well over 0.3 s on a busy machine
+            assert c.post("/generate", json={"image_request": {"prompt": "x"}}, timeout=30).status_code == 200
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
