@@ -628,3 +628,33 @@ def test_json_decoding_shortcut_matches_json_loads():
     for broken in ("", "{", '{"a": 1} trailing', "[1,]"):
         with pytest.raises(json.JSONDecodeError):
             decode_json(broken)
+
+
+def test_replace_overwrites_what_changed_and_keeps_the_row_and_its_place(tmp_path):
+    """`record(replace=True)` writes only the columns that differ, so the row keeps its `seq`
+    (its place in lists) and every field of the new record reads back, changed or not."""
+    history = History(tmp_path)
+    flight = make_run(history, 1, run_id="r", status="unknown", images=[], latency_s=None, error="in flight")
+    history.record(flight)
+    history.record(make_run(history, 2, run_id="later"))
+    seq_before = _seq(history, "r")
+
+    outcome = make_run(history, 1, run_id="r", created_at=flight.created_at, label="kept", endpoint="remix")
+    history.record(outcome, replace=True)
+
+    assert _seq(history, "r") == seq_before
+    assert history["r"].to_dict() == outcome.to_dict()  # endpoint and label changed too: all written
+    assert history.runs(status="unknown") == [] and [r.run_id for r in history.runs(label="kept")] == ["r"]
+    assert [r.run_id for r in history.runs(endpoint="remix")] == ["r"]  # indexes follow the change
+    history.record(outcome, replace=True)  # nothing changed: nothing written, nothing breaks
+    assert history["r"].to_dict() == outcome.to_dict()
+    history.record(make_run(history, 3, run_id="new"), replace=True)  # no such row: inserted
+    assert "new" in history and integrity(history.db_path) == "ok"
+
+
+def _seq(history: History, run_id: str) -> int:
+    conn = sqlite3.connect(history.db_path)
+    try:
+        return int(conn.execute("SELECT seq FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0])
+    finally:
+        conn.close()

@@ -243,15 +243,18 @@ def test_a_call_is_on_record_as_in_flight_before_its_request_leaves(tmp_path):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             if request.method == "POST":
                 rows = history.runs()
-                seen.extend((r.status, r.error) for r in rows)
+                seen.extend((r.status, r.error, r.created_at) for r in rows)
+                time.sleep(0.002)  # the answer comes later than the call was made
             return self.inner.handle_request(request)
 
     history = ig.History(tmp_path / "h")
     client = ig.Client(provider="offline", history=history, transport=Peek())
     result = client.run(ig.Generate(prompt="a lighthouse", seed=1))
     client.close()
-    assert seen == [("unknown", IN_FLIGHT_MESSAGE)]
+    assert [(status, error) for status, error, _ in seen] == [("unknown", IN_FLIGHT_MESSAGE)]
     assert [(r.run_id, r.status, r.error) for r in history.runs()] == [(result.run_id, "ok", None)]
+    # the outcome replaces the row in place: the run's time stays when its call was made
+    assert history[result.run_id].created_at == seen[0][2]
 
 
 @pytest.mark.soak
