@@ -227,13 +227,25 @@ def coerce_multipart(
     `BINARY` placeholders. A file sent where the schema wants a value (or the reverse) is an
     error here, since jsonschema cannot see the difference.
     """
-    props = request_properties(path, "multipart/form-data")
-    declared = encoding(path)
+    return coerce_parts(request_properties(path, "multipart/form-data"), encoding(path), resolve, fields, files)
+
+
+def coerce_parts(
+    props: Mapping[str, Any],
+    declared: Mapping[str, str],
+    resolve_ref: Callable[[Mapping[str, Any]], dict[str, Any]],
+    fields: Mapping[str, list[str]],
+    files: Mapping[str, list[bytes]],
+    *,
+    unknown_file_is_error: bool = False,
+) -> tuple[dict[str, Any], list[str]]:
+    """`coerce_multipart` for any schema document: its properties, its `encoding` contentTypes
+    and its `$ref` resolver given (`openapi_v2_support` reads another document)."""
     body: dict[str, Any] = {}
     errors: list[str] = []
     for name, values in fields.items():
         prop = props.get(name, {})
-        item_prop = resolve(prop.get("items", {})) if prop.get("type") == "array" else prop
+        item_prop = resolve_ref(prop.get("items", {})) if prop.get("type") == "array" else prop
         if item_prop.get("format") == "binary":
             errors.append(f"{name}: the schema wants a file part, the request sent a value")
         decoded: list[Any] = []
@@ -250,9 +262,9 @@ def coerce_multipart(
     for name, blobs in files.items():
         prop = props.get(name, {})
         is_array = prop.get("type") == "array"
-        item_prop = resolve(prop.get("items", {})) if is_array else prop
-        if name in props and item_prop.get("format") != "binary":
-            errors.append(f"{name}: the schema wants a value, the request sent a file")
+        item_prop = resolve_ref(prop.get("items", {})) if is_array else prop
+        if (name in props or unknown_file_is_error) and item_prop.get("format") != "binary":
+            errors.append(f"{name}: the schema wants a value (or has no such field), the request sent a file")
         if name in body:
             errors.append(f"{name}: sent both as a value and as a file")
         placeholders = [BINARY] * len(blobs)

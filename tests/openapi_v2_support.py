@@ -91,30 +91,12 @@ def query_parameters(path: str) -> set[str]:
 
 
 def coerce_multipart(path: str, fields: Mapping[str, list[str]], files: Mapping[str, list[bytes]]) -> tuple[dict, list]:
-    """Multipart parts → the object the schema describes (see `openapi_support.coerce_multipart`)."""
+    """Multipart parts → the object the schema describes (`openapi_support.coerce_parts` over
+    this document; a file part for a field the route lacks is an error too)."""
+    enc = media(path, "multipart/form-data").get("encoding") or {}
+    declared = {name: part.get("contentType", "") for name, part in enc.items()}
     props = properties(path, "multipart/form-data")
-    declared = {
-        k: v.get("contentType", "") for k, v in (media(path, "multipart/form-data").get("encoding") or {}).items()
-    }
-    body: dict[str, Any] = {}
-    problems: list[str] = []
-    for name, values in fields.items():
-        prop = props.get(name, {})
-        item = resolve(prop.get("items", {})) if prop.get("type") == "array" else prop
-        if item.get("format") == "binary":
-            problems.append(f"{name}: the schema wants a file part")
-        decoded = [
-            json.loads(v) if declared.get(name) == "application/json" else oa._coerce_scalar(v, item) for v in values
-        ]
-        body[name] = decoded if prop.get("type") == "array" or len(decoded) > 1 else decoded[0]
-    for name, blobs in files.items():
-        prop = props.get(name, {})
-        is_array = prop.get("type") == "array"
-        item = resolve(prop.get("items", {})) if is_array else prop
-        if item.get("format") != "binary":
-            problems.append(f"{name}: the schema wants a value (or has no such field), the request sent a file")
-        body[name] = [oa.BINARY] * len(blobs) if is_array or len(blobs) > 1 else oa.BINARY
-    return body, problems
+    return oa.coerce_parts(props, declared, resolve, fields, files, unknown_file_is_error=True)
 
 
 def request_errors(decoded: oa.DecodedRequest) -> list[str]:
