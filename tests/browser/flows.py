@@ -104,6 +104,17 @@ def wait_batch(page: Any, n_images: int, prompt: str) -> Any:
     return visible(page.locator(RESULTS)).first.locator(".widget-vbox").first
 
 
+def wait_decoded(page: Any, within: Any, n: int, timeout: int = 60_000) -> None:
+    """Wait until the element `within` holds exactly `n` result images, every one decoded."""
+    page.wait_for_function(
+        """([root, imgs, n]) => {
+          const found = Array.from(root.querySelectorAll(imgs));
+          return found.length === n && found.every((i) => i.complete && i.naturalWidth > 0);
+        }""",
+        arg=[within.element_handle(), IMAGES, n], polling=200, timeout=timeout,
+    )  # fmt: skip
+
+
 def studio_generate(page: Any, prompt: str, n_images: int) -> Any:
     """In the Studio's Generate tab: type `prompt`, set the number of images with the keyboard,
     click Run; wait until the newest batch shows `n_images` decoded images. Returns the panel."""

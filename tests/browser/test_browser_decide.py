@@ -22,13 +22,7 @@ def test_voila_vote_buttons_record_in_the_history(browsing, voila_server):
     tally = page.locator(".widget-html-content").filter(has_text="Votes").first
     tally.wait_for(timeout=60_000)
     assert "B (a neon sign that says" in tally.inner_text() and "tie 1" in tally.inner_text()
-    page.wait_for_function(
-        """(g) => {
-          const imgs = Array.from(g.querySelectorAll('.ig-image-button img'));
-          return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
-        }""",
-        arg=grid.element_handle(), polling=200, timeout=60_000,
-    )  # fmt: skip
+    flows.wait_decoded(page, grid, 6)
     # the notebook voted B on the first pair; the reader changes it to A with the button
     a_button = grid.get_by_role("button", name="A", exact=True).first
     a_button.scroll_into_view_if_needed()

@@ -133,13 +133,7 @@ def test_lab_comparison_grid_runs_from_its_button(browsing, lab_server):
     bs.wait_for(lambda: len([r for r in bs.session_reports(out, "compare", ready["pid"])
                              if r["event"] == "cell" and r["state"] == "ok"]) == 6, 60, "six cells done")  # fmt: skip
     # every cell shows its decoded image, and the summary counts them
-    page.wait_for_function(
-        """(g) => {
-          const imgs = Array.from(g.querySelectorAll('.ig-image-button img'));
-          return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
-        }""",
-        arg=grid.element_handle(), polling=200, timeout=60_000,
-    )  # fmt: skip
+    flows.wait_decoded(page, grid, 6)
     summary = page.locator(".widget-html-content").filter(has_text="Comparison ").first
     bs.wait_for(lambda: "6 ok" in summary.inner_text(), 15, "the summary to count six cells ok")
     shot = bs.screenshot(grid.locator("xpath=.."), "lab-compare")

@@ -62,13 +62,7 @@ def test_notebook7_quickstart_runs_and_shows_the_form(browsing, notebook_server)
     shown = form.locator(flows.IMAGES).count()
 
     run.click()
-    page.wait_for_function(
-        """([form, n]) => {
-          const imgs = Array.from(form.querySelectorAll('.ig-image-button img'));
-          return imgs.length === n && imgs.every((i) => i.complete && i.naturalWidth > 0);
-        }""",
-        arg=[form.element_handle(), shown + per_run], polling=200, timeout=90_000,
-    )  # fmt: skip
+    flows.wait_decoded(page, form, shown + per_run, timeout=90_000)
     bs.screenshot(form, "notebook7-quickstart-form")
     assert bs.error_outputs(page) == []
     browsing.assert_no_page_errors(known=(NOTEBOOK7_STARTUP_ERROR,))
